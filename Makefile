@@ -1,0 +1,116 @@
+# Welcome Desk — every command a developer or a city's IT needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+RASA_BIN := .venv/rasa/bin
+APP_BIN := .venv/app/bin
+MODEL := models/welcome-desk.tar.gz
+
+# Defaults for the three processes; any of them can be set in the environment instead.
+export PYTHONPATH := $(CURDIR)
+export RASA_HOST ?= 127.0.0.1
+export RASA_PORT ?= 5005
+export ACTION_PORT ?= 5055
+export WEB_HOST ?= 127.0.0.1
+export WEB_PORT ?= 8080
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
+export NLG_URL ?= http://127.0.0.1:$(WEB_PORT)/nlg
+export RASA_TRACKER_DB ?= $(CURDIR)/var/rasa-tracker.db
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py -name '*.yml' -o -name '*.py' 2>/dev/null)
+
+.PHONY: help run shell train test lint check-catalogs catalogs validate load-directory \
+        test-app test-rasa test-conversations test-e2e bench envs clean
+
+help:
+	@echo "make run     start Welcome Desk (Rasa :$(RASA_PORT), actions :$(ACTION_PORT), web :$(WEB_PORT))"
+	@echo "make test    install everything, then run every check"
+	@echo "make shell   chat with the assistant in the terminal"
+	@echo "make train   train the Rasa model (only when data or config changed)"
+	@echo "make bench   measure reply latency, memory and training time (reports/bench.json)"
+	@echo "make lint    ruff"
+	@echo "make load-directory   load data/directory/*.yaml into the directory database"
+	@echo "make catalogs         extract and update the translation catalogs"
+
+# --- environments -----------------------------------------------------------------------
+envs: .venv/rasa/.installed .venv/app/.installed
+
+.venv/rasa/.installed: requirements/rasa.lock scripts/make-venv
+	scripts/make-venv rasa 3.10 requirements/rasa.lock
+
+.venv/app/.installed: requirements/app.lock scripts/make-venv
+	scripts/make-venv app 3.11 requirements/app.lock
+
+# --- model and directory ----------------------------------------------------------------
+train: $(MODEL)
+
+$(MODEL): $(TRAINING_INPUTS) | .venv/rasa/.installed
+	@echo "==> training the Rasa model (data or config changed)"
+	@start=$$(date +%s); \
+	$(RASA_BIN)/rasa train --fixed-model-name welcome-desk --out models --quiet && \
+	echo "==> trained in $$(( $$(date +%s) - start )) s: $(MODEL)"
+
+load-directory: var/directory.loaded
+
+var/directory.loaded: $(wildcard data/directory/*.yaml) $(wildcard bot/directory/migrations/versions/*.py) | .venv/app/.installed
+	@mkdir -p var
+	$(APP_BIN)/python -m bot.directory load
+	@touch $@
+
+# --- run ------------------------------------------------------------------------------------
+run: envs $(MODEL) var/directory.loaded
+	@echo ""
+	@echo "  Welcome Desk is starting (Rasa needs about half a minute to load its model)."
+	@echo "  Demo page:     http://localhost:$(WEB_PORT)/"
+	@echo "  Rasa REST API: http://localhost:$(RASA_PORT)/webhooks/rest/webhook"
+	@echo "  Press Ctrl-C to stop all three processes."
+	@echo ""
+	$(APP_BIN)/honcho start -f Procfile
+
+shell: envs $(MODEL) var/directory.loaded
+	$(APP_BIN)/honcho start -f Procfile actions web & \
+	trap 'kill %1' EXIT; \
+	$(RASA_BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml
+
+# --- checks ---------------------------------------------------------------------------------
+test: envs lint check-catalogs validate test-app test-rasa $(MODEL) test-conversations test-e2e
+	@echo "==> all checks passed"
+
+lint: .venv/app/.installed
+	$(APP_BIN)/ruff check .
+	$(APP_BIN)/ruff format --check .
+
+check-catalogs: .venv/app/.installed
+	$(APP_BIN)/python -m bot.i18n.check
+
+catalogs: .venv/app/.installed
+	$(APP_BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 \
+	  --add-comments=TRANSLATOR: --sort-by-file -o locales/messages.pot bot actions domain.yml
+	$(APP_BIN)/pybabel update -i locales/messages.pot -d locales -D messages --ignore-pot-creation-date
+
+validate: .venv/rasa/.installed .venv/app/.installed
+	$(APP_BIN)/python -m bot.directory check
+	$(RASA_BIN)/rasa data validate --fail-on-warnings --quiet
+
+test-app: .venv/app/.installed
+	$(APP_BIN)/pytest -q -m "not e2e" --ignore=tests/rasa_ext
+
+test-rasa: .venv/rasa/.installed
+	$(RASA_BIN)/pytest -q -p no:cacheprovider tests/rasa_ext
+
+test-conversations: $(MODEL)
+	$(RASA_BIN)/rasa test core --stories tests/conversations --model $(MODEL) \
+	  --fail-on-prediction-errors --out reports/conversations --quiet
+
+test-e2e: $(MODEL) .venv/app/.installed
+	$(APP_BIN)/pytest -q -m e2e
+
+bench: envs $(MODEL)
+	$(APP_BIN)/python -m bench
+
+clean:
+	rm -rf models var reports results

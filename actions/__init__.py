@@ -1,0 +1,5 @@
+"""Custom actions for the Rasa server (rasa-sdk action server). App environment.
+
+Actions are thin: they read slots and the latest message, call `bot.*`, and return events.
+Run with `python -m rasa_sdk --actions actions`.
+"""

@@ -1,0 +1,82 @@
+"""Actions that keep the user's city. App environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    city_name,
+    conversation_language,
+    current_city,
+    directory_session,
+    known_city_names,
+)
+from actions.topics import answer_topic
+from bot.directory.queries import find_city
+
+
+class ActionUpdateCity(Action):
+    """Slot-mapping action: on every user message, take a city the user named or the channel passed.
+
+    A named city the directory does not serve goes to `unknown_city`, so the next answer
+    can say so instead of answering for the wrong city.
+    """
+
+    def name(self) -> str:
+        return "action_update_city"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        named = next(iter(tracker.get_latest_entity_values("city")), None)
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        hint = metadata.get("city") if isinstance(metadata, dict) else None
+        if not named and not hint:
+            return []
+        async with directory_session() as session:
+            city = await find_city(session, named or hint)
+        if city is not None:
+            events = [SlotSet("unknown_city", None)]
+            if city.slug != tracker.get_slot("city"):
+                events.append(SlotSet("city", city.slug))
+            return events
+        if named:
+            return [SlotSet("unknown_city", named)]
+        return []
+
+
+class ActionConfirmCity(Action):
+    """The user named their city: confirm it, say it is not served, or answer the pending topic."""
+
+    def name(self) -> str:
+        return "action_confirm_city"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = conversation_language(tracker)
+        async with directory_session() as session:
+            unknown = tracker.get_slot("unknown_city")
+            if unknown:
+                dispatcher.utter_message(
+                    response="utter_city_not_served",
+                    unknown_city=unknown,
+                    known_cities=await known_city_names(session, language),
+                )
+                return [SlotSet("unknown_city", None)]
+            city = await current_city(session, tracker)
+            if city is None:
+                dispatcher.utter_message(
+                    response="utter_ask_city",
+                    known_cities=await known_city_names(session, language),
+                )
+                return []
+            pending = tracker.get_slot("pending_topic")
+            if pending:
+                return await answer_topic(dispatcher, session, city, pending, language)
+            dispatcher.utter_message(response="utter_city_set", city_name=city_name(city, language))
+            return []

@@ -1,0 +1,48 @@
+"""What the actions share: the directory session, the clock, the user's city and language.
+
+App environment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rasa_sdk import Tracker
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory.db import session_maker
+from bot.directory.models import City
+from bot.directory.queries import all_cities, city_by_slug
+from bot.languages import FALLBACK_LANGUAGE, is_supported
+
+
+def directory_session() -> AsyncSession:
+    """A new session on the directory database (use with `async with`)."""
+    return session_maker()()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent Rasa chose for the latest user message."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def conversation_language(tracker: Tracker) -> str:
+    language = tracker.get_slot("language")
+    return language if is_supported(language) else FALLBACK_LANGUAGE
+
+
+async def current_city(session: AsyncSession, tracker: Tracker) -> City | None:
+    return await city_by_slug(session, tracker.get_slot("city"))
+
+
+def city_name(city: City, language: str) -> str:
+    """The city's name as speakers of `language` know it ("Vienna" for Wien in English)."""
+    return city.names.get(language) or city.name
+
+
+async def known_city_names(session: AsyncSession, language: str) -> list[str]:
+    return [city_name(city, language) for city in await all_cities(session)]

@@ -1,0 +1,136 @@
+"""Actions that answer a question with the offices that fit. App environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions.common import (
+    city_name,
+    conversation_language,
+    current_city,
+    directory_session,
+    known_city_names,
+    latest_intent,
+    now,
+)
+from bot.directory.models import City
+from bot.directory.queries import service_answer, services_for_topic
+from bot.topics import topic_for_intent
+
+# Topics where an answer touches on someone's legal status.
+LEGAL_TOPICS = frozenset({"asylum", "temporary_protection"})
+
+
+async def answer_topic(
+    dispatcher: CollectingDispatcher,
+    session: AsyncSession,
+    city: City,
+    topic: str,
+    language: str,
+) -> list[dict[str, Any]]:
+    """Utter the offices of `city` for `topic`, or general counselling when there are none."""
+    moment = now()
+    answers = await services_for_topic(session, city, topic, language, moment)
+    name = city_name(city, language)
+    if answers:
+        dispatcher.utter_message(response="utter_topic_answer", topic=topic, city_name=name)
+    else:
+        dispatcher.utter_message(response="utter_no_service_for_topic", topic=topic, city_name=name)
+        fallback = await service_answer(
+            session, city, city.general_counselling_service_id, language, moment
+        )
+        answers = [fallback] if fallback else []
+    for answer in answers:
+        dispatcher.utter_message(response="utter_service_card", service=answer.card())
+    if topic in LEGAL_TOPICS:
+        dispatcher.utter_message(response="utter_not_legal_advice")
+    return [
+        SlotSet("shown_services", [answer.service.id for answer in answers]),
+        SlotSet("pending_topic", None),
+    ]
+
+
+class ActionAnswerTopic(Action):
+    """Answers `ask_<topic>`: the 1–3 offices of the user's city that fit best."""
+
+    def name(self) -> str:
+        return "action_answer_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        topic = topic_for_intent(latest_intent(tracker)) or tracker.get_slot("pending_topic")
+        language = conversation_language(tracker)
+        async with directory_session() as session:
+            unknown = tracker.get_slot("unknown_city")
+            if unknown:
+                dispatcher.utter_message(
+                    response="utter_city_not_served",
+                    unknown_city=unknown,
+                    known_cities=await known_city_names(session, language),
+                )
+                return [SlotSet("unknown_city", None), SlotSet("pending_topic", topic)]
+            city = await current_city(session, tracker)
+            if city is None:
+                dispatcher.utter_message(
+                    response="utter_ask_city",
+                    known_cities=await known_city_names(session, language),
+                )
+                return [SlotSet("pending_topic", topic)]
+            if topic is None:
+                dispatcher.utter_message(response="utter_default")
+                return []
+            return await answer_topic(dispatcher, session, city, topic, language)
+
+
+async def utter_general_counselling(
+    dispatcher: CollectingDispatcher, tracker: Tracker, response: str
+) -> list[dict[str, Any]]:
+    """Utter `response`, then the city's general counselling office (or ask for the city)."""
+    language = conversation_language(tracker)
+    dispatcher.utter_message(response=response)
+    async with directory_session() as session:
+        city = await current_city(session, tracker)
+        if city is None:
+            dispatcher.utter_message(
+                response="utter_ask_city", known_cities=await known_city_names(session, language)
+            )
+            return [SlotSet("pending_topic", "counselling")]
+        answer = await service_answer(
+            session, city, city.general_counselling_service_id, language, now()
+        )
+    if answer is None:
+        return []
+    dispatcher.utter_message(response="utter_service_card", service=answer.card())
+    return [SlotSet("shown_services", [answer.service.id])]
+
+
+class ActionOutOfScope(Action):
+    """A question outside the topics: say so plainly and point to general counselling."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return await utter_general_counselling(dispatcher, tracker, "utter_out_of_scope")
+
+
+class ActionFallback(Action):
+    """The message was not understood: ask to rephrase, without guessing a topic."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        too_long = (tracker.latest_message or {}).get("truncated")
+        dispatcher.utter_message(response="utter_message_too_long" if too_long else "utter_default")
+        return []

@@ -1,0 +1,156 @@
+"""Start the Rasa server, action server and web app on free ports, for tests and benchmarks.
+
+App environment. Each `Stack` gets a private directory database and tracker store in its
+own work folder; the processes are the real ones `make run` starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bot.directory.db import dispose_engines, get_engine, session_maker
+from bot.directory.loader import load_files, sample_files
+from bot.directory.migrate import upgrade_async
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = REPO / "models" / "welcome-desk.tar.gz"
+STARTUP_SECONDS = 240
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def build_sample_directory(path: Path) -> None:
+    """Migrate a new SQLite file at `path` and load the sample directory into it."""
+    url = sqlite_url(path)
+    await upgrade_async(url)
+    await load_files(session_maker(get_engine(url)), sample_files(), actor="devstack")
+    await dispose_engines()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """The three processes and how to reach them."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
+        self.directory_db = workdir / "directory.db"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "DIRECTORY_DATABASE_URL": sqlite_url(self.directory_db),
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports['actions']}/webhook",
+            "NLG_URL": f"http://127.0.0.1:{self.ports['web']}/nlg",
+            "RASA_TRACKER_DB": str(workdir / "tracker.db"),
+            "WEB_PORT": str(self.ports["web"]),
+            "WEB_HOST": "127.0.0.1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    @property
+    def rasa(self) -> str:
+        return f"http://127.0.0.1:{self.ports['rasa']}"
+
+    def start(self) -> None:
+        commands = {
+            "rasa": [
+                str(REPO / ".venv/rasa/bin/rasa"),
+                "run",
+                "--enable-api",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.ports["rasa"]),
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+            ],
+            "actions": [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.ports["actions"]),
+            ],
+            "web": [sys.executable, "-m", "bot.web"],
+        }
+        for name, command in commands.items():
+            log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115
+            self.processes[name] = subprocess.Popen(
+                command,
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def alive(self) -> dict[str, bool]:
+        return {name: p.poll() is None for name, p in self.processes.items()}
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+    async def wait_until_ready(self) -> None:
+        """Return once all three answer (Rasa with its model loaded); raise if one died."""
+        urls = [
+            f"{self.rasa}/status",
+            f"http://127.0.0.1:{self.ports['actions']}/health",
+            f"http://127.0.0.1:{self.ports['web']}/health",
+        ]
+        deadline = time.monotonic() + STARTUP_SECONDS
+        async with aiohttp.ClientSession() as http:
+            for url in urls:
+                while not await self._ready(http, url):
+                    dead = [name for name, alive in self.alive().items() if not alive]
+                    if dead:
+                        raise RuntimeError(f"{dead} exited:\n" + "\n".join(map(self.log, dead)))
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{url} not ready after {STARTUP_SECONDS} s")
+                    await asyncio.sleep(1)
+
+    @staticmethod
+    async def _ready(http: aiohttp.ClientSession, url: str) -> bool:
+        try:
+            async with http.get(url) as response:
+                if response.status != 200:
+                    return False
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, ValueError):
+            return False
+        # Rasa answers /status before its model is loaded; wait for the model.
+        return not url.endswith("/status") or bool(body.get("model_file"))

@@ -1,0 +1,247 @@
+"""The city directory data file (data/directory/<city>.yaml): its schema and its checks.
+
+App environment. `read_directory_file` returns a validated `DirectoryFile` or raises
+`DirectoryFileError` listing every problem with file, entry and field.
+See docs/directory-format.md for the format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from bot.topics import TOPICS
+
+ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]  # HSDS enum
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+LocalizedText = dict[str, NonEmpty]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CityEntry(_Strict):
+    slug: Slug
+    name: NonEmpty
+    names: LocalizedText = {}
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    timezone: NonEmpty
+    holiday_subdivision: str | None = None
+    default_language: NonEmpty
+    general_counselling: Slug
+
+
+class OrganizationEntry(_Strict):
+    id: Slug
+    name: NonEmpty
+    url: str | None = None
+
+
+class LocationEntry(_Strict):
+    name: str | None = None
+    street: NonEmpty
+    postcode: str | None = None
+    locality: NonEmpty
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class ScheduleEntry(_Strict):
+    byday: list[Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]] = Field(min_length=1)
+    opens_at: time
+    closes_at: time
+    mode: Literal["walk_in", "appointment", "phone", "unspecified"] = "unspecified"
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class ClosureEntry(_Strict):
+    from_: date = Field(alias="from")
+    to: date | None = None
+    reason: LocalizedText = {}
+
+
+class ReviewEntry(_Strict):
+    last_reviewed_at: date
+    reviewed_by: NonEmpty
+    review_interval_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    source_url: str | None = None
+
+
+class ServiceEntry(_Strict):
+    id: Slug
+    organization: Slug
+    status: ServiceStatus
+    name: LocalizedText
+    description: LocalizedText = {}
+    topics: list[str] = Field(min_length=1)
+    languages: list[str] = []
+    interpreters: bool | None = None
+    eligibility: LocalizedText = {}
+    fees: LocalizedText = {}
+    documents: LocalizedText = {}
+    phones: list[NonEmpty] = []
+    email: str | None = None
+    url: str | None = None
+    locations: list[LocationEntry] = []
+    schedules: list[ScheduleEntry] = []
+    appointment_only: bool | None = None
+    hours_note: LocalizedText = {}
+    closures: list[ClosureEntry] = []
+    review: ReviewEntry
+
+
+class DirectoryFile(_Strict):
+    city: CityEntry
+    organizations: list[OrganizationEntry] = Field(min_length=1)
+    services: list[ServiceEntry] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.entry}: {self.field}: {self.message}"
+
+
+class DirectoryFileError(Exception):
+    """A data file could not be read; `problems` lists everything that is wrong."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the directory data:\n{lines}")
+
+
+def read_directory_file(path: Path) -> DirectoryFile:
+    """Parse and check one city's data file; raise DirectoryFileError listing every problem."""
+    name = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DirectoryFileError([Problem(name, "file", "-", "file not found")]) from None
+    except UnicodeDecodeError as error:
+        problem = Problem(name, "file", "-", f"not UTF-8 text ({error.reason})")
+        raise DirectoryFileError([problem]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"
+        reason = getattr(error, "problem", None) or str(error)
+        problem = Problem(name, "file", where, f"not valid YAML: {reason}")
+        raise DirectoryFileError([problem]) from None
+    if not isinstance(raw, dict):
+        raise DirectoryFileError(
+            [Problem(name, "file", "-", "expected a mapping with city, organizations, services")]
+        )
+    try:
+        directory = DirectoryFile.model_validate(raw)
+    except ValidationError as error:
+        raise DirectoryFileError(
+            [_problem_from_pydantic(name, raw, e) for e in error.errors()]
+        ) from None
+    problems = _cross_checks(name, directory)
+    if problems:
+        raise DirectoryFileError(problems)
+    return directory
+
+
+def _problem_from_pydantic(name: str, raw: dict, error: dict) -> Problem:
+    loc = list(error["loc"])
+    entry = "file"
+    if len(loc) >= 2 and loc[0] in ("services", "organizations") and isinstance(loc[1], int):
+        section, index = loc[0], loc[1]
+        items = raw.get(section) or []
+        item = items[index] if index < len(items) and isinstance(items[index], dict) else {}
+        entry = f"{section[:-1]} {item.get('id', '?')!r} ({section}[{index}])"
+        loc = loc[2:]
+    elif loc and loc[0] == "city":
+        entry, loc = "city", loc[1:]
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "-"
+    return Problem(name, entry, field, error["msg"])
+
+
+def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
+    """Checks across entries: references, codes, time zone, duplicates."""
+    problems: list[Problem] = []
+    city = directory.city
+
+    def add(entry: str, field: str, message: str) -> None:
+        problems.append(Problem(name, entry, field, message))
+
+    if Path(name).stem != city.slug:
+        add("city", "slug", f"slug {city.slug!r} must match the file name {Path(name).stem!r}")
+    try:
+        ZoneInfo(city.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        add("city", "timezone", f"unknown time zone {city.timezone!r} (use e.g. Europe/Berlin)")
+    try:
+        holidays.country_holidays(city.country, subdiv=city.holiday_subdivision)
+    except NotImplementedError:
+        add("city", "country", f"no public holiday data for country {city.country!r}")
+    except Exception as error:  # holidays raises plain NotImplementedError or ValueError
+        add("city", "holiday_subdivision", str(error))
+    if not LANGUAGE_CODE.match(city.default_language):
+        add("city", "default_language", f"{city.default_language!r} is not a BCP 47 code")
+
+    organization_ids = _check_unique(
+        [o.id for o in directory.organizations], "organization", add
+    )
+    _check_unique([s.id for s in directory.services], "service", add)
+
+    for index, service in enumerate(directory.services):
+        entry = f"service {service.id!r} (services[{index}])"
+        if service.organization not in organization_ids:
+            add(entry, "organization", f"unknown organization {service.organization!r}")
+        for required in dict.fromkeys(("en", city.default_language)):
+            if required not in service.name:
+                add(entry, "name", f"a name in {required!r} is required")
+        for topic in service.topics:
+            if topic not in TOPICS:
+                add(entry, "topics", f"unknown topic {topic!r}; known: {', '.join(TOPICS)}")
+        for code in service.languages:
+            if not LANGUAGE_CODE.match(code):
+                add(entry, "languages", f"{code!r} is not a BCP 47 language code")
+        for field_name in ("name", "description", "eligibility", "fees", "documents", "hours_note"):
+            for code in getattr(service, field_name):
+                if not LANGUAGE_CODE.match(code):
+                    add(entry, field_name, f"{code!r} is not a BCP 47 language code")
+        for i, schedule in enumerate(service.schedules):
+            starts, ends = schedule.valid_from, schedule.valid_to
+            if starts and ends and ends < starts:
+                add(entry, f"schedules[{i}].valid_to", "valid_to is before valid_from")
+        for i, closure in enumerate(service.closures):
+            if closure.to and closure.to < closure.from_:
+                add(entry, f"closures[{i}].to", "'to' is before 'from'")
+
+    counselling = next((s for s in directory.services if s.id == city.general_counselling), None)
+    if counselling is None:
+        add("city", "general_counselling", f"no service with id {city.general_counselling!r}")
+    elif counselling.status != "active":
+        add("city", "general_counselling", f"service {counselling.id!r} is not active")
+    return problems
+
+
+def _check_unique(ids: list[str], kind: str, add) -> set[str]:  # noqa: ANN001
+    seen: set[str] = set()
+    for index, item_id in enumerate(ids):
+        if item_id in seen:
+            add(f"{kind} {item_id!r} ({kind}s[{index}])", "id", "duplicate id")
+        seen.add(item_id)
+    return seen
+

@@ -1,0 +1,64 @@
+"""Database engine and sessions for the directory (async SQLAlchemy 2).
+
+App environment. One engine per database URL, created on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'directory.db'}"
+
+_engines: dict[str, AsyncEngine] = {}
+
+
+def database_url() -> str:
+    """The directory database URL from `DIRECTORY_DATABASE_URL`, else the SQLite file in var/."""
+    return os.environ.get("DIRECTORY_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """A new engine for `url`; SQLite files get foreign keys and their folder created."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _enable_foreign_keys(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+def get_engine(url: str | None = None) -> AsyncEngine:
+    """The shared engine for `url` (default: `database_url()`), created on first use."""
+    url = url or database_url()
+    if url not in _engines:
+        _engines[url] = make_engine(url)
+    return _engines[url]
+
+
+def session_maker(engine: AsyncEngine | None = None) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine or get_engine(), expire_on_commit=False)
+
+
+async def dispose_engines() -> None:
+    """Close every shared engine (at shutdown, and between tests)."""
+    while _engines:
+        _, engine = _engines.popitem()
+        await engine.dispose()

@@ -1,0 +1,218 @@
+"""Check the message catalogs against the sources: `python -m bot.i18n.check`.
+
+Extracts the messages the way `pybabel extract` does with babel.cfg and then, for every
+language directory under locales/, reports each problem of its messages.po as
+
+    locales/de/LC_MESSAGES/messages.po: msgid "...": missing
+
+- missing: a message of the sources is not in the catalog, or its translation is empty;
+- fuzzy: the translation is marked `#, fuzzy` (it is not used until a person checks it);
+- obsolete: the catalog has a message the sources no longer have;
+- placeholder mismatch: the translation's `{placeholders}` differ from the msgid's.
+
+It also reports a stale locales/messages.pot and a catalog header marked fuzzy or with
+plural forms other than Babel's for the language. Exit status 1 if there is any problem.
+
+To bring the catalogs up to date, from the repository root:
+
+    PYTHONPATH=. .venv/app/bin/pybabel extract -F babel.cfg -k N_ -k gettext:2 \\
+        -k ngettext:2,3 --add-comments=TRANSLATOR: --project="Welcome Desk" \\
+        -o locales/messages.pot .
+    .venv/app/bin/pybabel update -i locales/messages.pot -d locales
+
+then translate the new and fuzzy entries (and remove the `#, fuzzy` marks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import string
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import UnknownLocaleError
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
+
+from bot.i18n.catalog import DOMAIN
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MAPPING_FILE = "babel.cfg"
+# The same as `pybabel extract -k N_ -k gettext:2 -k ngettext:2,3 --add-comments=TRANSLATOR:`.
+KEYWORDS = ("N_", "gettext:2", "ngettext:2,3")
+COMMENT_TAGS = ("TRANSLATOR:",)
+TEMPLATE = Path("locales") / f"{DOMAIN}.pot"
+
+MessageKey = tuple[str, str | None]  # (msgid, msgctxt)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    msgid: str | None
+    kind: str
+
+    def __str__(self) -> str:
+        if self.msgid is None:
+            return f"{self.path}: {self.kind}"
+        return f'{self.path}: msgid "{_escape(self.msgid)}": {self.kind}'
+
+
+def extract_messages(root: Path) -> Catalog:
+    """The messages of the sources under `root`, as `pybabel extract -F babel.cfg` finds them."""
+    with (root / MAPPING_FILE).open(encoding="utf-8") as mapping_file:
+        method_map, options_map = parse_mapping_cfg(mapping_file, MAPPING_FILE)
+    keywords = dict(DEFAULT_KEYWORDS)
+    keywords.update(parse_keywords(KEYWORDS))
+    catalog = Catalog(domain=DOMAIN)
+    for filename, lineno, message, comments, context in extract_from_dir(
+        root,
+        method_map,
+        options_map,
+        keywords=keywords,
+        comment_tags=COMMENT_TAGS,
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def check(root: Path = REPO_ROOT) -> list[Problem]:
+    """Every problem of the template and the catalogs under `root`/locales."""
+    expected = {_key(message): message for message in _messages(extract_messages(root))}
+    problems: list[Problem] = []
+
+    template = root / TEMPLATE
+    if template.is_file():
+        problems += _check_template(template, TEMPLATE.as_posix(), expected)
+    else:
+        problems.append(Problem(TEMPLATE.as_posix(), None, "missing file"))
+
+    locales_dir = root / "locales"
+    for lang_dir in sorted(p for p in locales_dir.iterdir() if p.is_dir()):
+        relative = (Path("locales") / lang_dir.name / "LC_MESSAGES" / f"{DOMAIN}.po").as_posix()
+        po_path = root / relative
+        if not po_path.is_file():
+            problems.append(Problem(relative, None, "missing file"))
+            continue
+        problems += _check_catalog(po_path, relative, lang_dir.name, expected)
+    return problems
+
+
+def _check_template(
+    path: Path, relative: str, expected: dict[MessageKey, Message]
+) -> Iterator[Problem]:
+    with path.open("rb") as pot_file:
+        template = read_po(pot_file)
+    present = {_key(message) for message in _messages(template)}
+    for key in expected.keys() - present:
+        yield Problem(relative, key[0], "missing")
+    for key in present - expected.keys():
+        yield Problem(relative, key[0], "obsolete")
+
+
+def _check_catalog(
+    path: Path, relative: str, lang: str, expected: dict[MessageKey, Message]
+) -> list[Problem]:
+    with path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=lang, domain=DOMAIN)
+    problems: list[Problem] = []
+    if catalog.fuzzy:
+        problems.append(Problem(relative, "", "fuzzy"))
+    try:
+        babel_plural = get_plural(lang).plural_forms
+    except (UnknownLocaleError, ValueError):
+        return [*problems, Problem(relative, None, f"unknown language {lang!r}")]
+    if _normalize_space(catalog.plural_forms) != _normalize_space(babel_plural):
+        problems.append(
+            Problem(
+                relative, None, f"plural forms {catalog.plural_forms!r}, Babel: {babel_plural!r}"
+            )
+        )
+
+    translated = {_key(message): message for message in _messages(catalog)}
+    for key, source in expected.items():
+        message = translated.get(key)
+        if message is None or not _is_translated(message):
+            problems.append(Problem(relative, key[0], "missing"))
+        elif message.fuzzy:
+            problems.append(Problem(relative, key[0], "fuzzy"))
+        elif not _placeholders_match(source, message):
+            problems.append(Problem(relative, key[0], "placeholder mismatch"))
+    for key in translated.keys() - expected.keys():
+        problems.append(Problem(relative, key[0], "obsolete"))
+    return problems
+
+
+def _messages(catalog: Catalog) -> Iterable[Message]:
+    return (message for message in catalog if message.id)
+
+
+def _key(message: Message) -> MessageKey:
+    msgid = message.id[0] if isinstance(message.id, tuple | list) else message.id
+    return msgid, message.context
+
+
+def _is_translated(message: Message) -> bool:
+    strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+    return bool(strings) and all(strings)
+
+
+def _placeholders_match(source: Message, message: Message) -> bool:
+    """Singular: the same placeholders. Plural: each form uses only the msgid's and
+    msgid_plural's placeholders (a form may leave out the number)."""
+    try:
+        if isinstance(message.string, tuple | list):
+            allowed = set().union(*(_placeholders(text) for text in _ids(source)))
+            return all(_placeholders(text) <= allowed for text in message.string)
+        return _placeholders(message.string) == _placeholders(_ids(source)[0])
+    except ValueError:
+        return False
+
+
+def _ids(message: Message) -> list[str]:
+    return list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def _normalize_space(text: str) -> str:
+    return "".join(text.split()).rstrip(";")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.i18n.check",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--root", type=Path, default=REPO_ROOT, help="repository root (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    problems = check(args.root)
+    for problem in sorted(problems, key=lambda p: (p.path, p.msgid or "", p.kind)):
+        print(problem)
+    if problems:
+        print(
+            f"{len(problems)} problem(s). How to update the catalogs: "
+            "python -m bot.i18n.check --help",
+            file=sys.stderr,
+        )
+        return 1
+    print("The message catalogs are up to date and complete.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Translated labels for topics and opening-hours modes.
+
+The dictionaries hold English msgids; `topic_label` and `mode_label` translate them.
+"""
+
+from __future__ import annotations
+
+from bot.i18n.catalog import gettext
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction (`pybabel extract -k N_`) without translating it."""
+    return message
+
+
+# Used inside "These offices in {city_name} can help with {topic_label}:".
+TOPIC_LABELS: dict[str, str] = {
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "registration": N_("registering your address"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "language_course": N_("language courses"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "housing": N_("housing"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "temporary_protection": N_("temporary protection for people from Ukraine"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "asylum": N_("asylum"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "employment": N_("work and jobs"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "recognition": N_("recognition of qualifications"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "health": N_("health and health insurance"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "education": N_("school, childcare and studies"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "counselling": N_("advice and counselling"),
+    # TRANSLATOR: Topic; ends "These offices in Dortmund can help with ...".
+    "money": N_("money, benefits and bank accounts"),
+}
+
+# How an office receives people in an opening period; shown in brackets after the time.
+MODE_LABELS: dict[str, str] = {
+    # TRANSLATOR: Opening mode: "Open now until 12:00 (walk-in)".
+    "walk_in": N_("walk-in"),
+    # TRANSLATOR: Opening mode: "Open now until 12:00 (by appointment)".
+    "appointment": N_("by appointment"),
+    # TRANSLATOR: Opening mode: "Open now until 12:00 (by phone)".
+    "phone": N_("by phone"),
+    "unspecified": "",
+}
+
+
+def topic_label(topic: str, lang: str) -> str:
+    """The topic's label in `lang`; an unknown topic code is shown readably."""
+    label = TOPIC_LABELS.get(topic)
+    if label is None:
+        return topic.replace("_", " ")
+    return gettext(lang, label)
+
+
+def mode_label(mode: str | None, lang: str) -> str:
+    """The mode's label in `lang`; "" for an unknown or unspecified mode."""
+    return gettext(lang, MODE_LABELS.get(mode or "", ""))

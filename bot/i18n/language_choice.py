@@ -1,0 +1,122 @@
+"""Which language the conversation continues in, decided once per user message.
+
+App environment (uses Babel for language names). The rule: an explicit request wins,
+then clear evidence from the message itself, then the channel's hint; a short or
+ambiguous message ("ok", "Dortmund", a phone number) never changes the language.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from babel import Locale
+
+from bot.languages import ENDONYMS, FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES
+
+# Detection counts as clear evidence only at this confidence, on a message this long.
+CLEAR_CONFIDENCE = 0.5
+CLEAR_MIN_WORDS = 3
+
+# Spellings people use that the locale data does not list.
+_EXTRA_NAMES = {
+    "deutsch": "de",
+    "german": "de",
+    "englisch": "en",
+    "english": "en",
+    "inglese": "en",
+    "ukrainisch": "uk",
+    "ukrainian": "uk",
+    "russisch": "ru",
+    "russian": "ru",
+    "arabisch": "ar",
+    "arabic": "ar",
+    "arabi": "ar",
+    "persisch": "fa",
+    "farsi": "fa",
+    "dari": "fa",
+    "persian": "fa",
+    "turkish": "tr",
+    "turkisch": "tr",
+    "turkce": "tr",
+    "french": "fr",
+    "franzosisch": "fr",
+    "spanish": "es",
+    "spanisch": "es",
+    "polish": "pl",
+    "polnisch": "pl",
+}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    """Every supported language's name in every supported language, folded → code."""
+    names = {_fold(name): code for name, code in _EXTRA_NAMES.items()}
+    for code, endonym in ENDONYMS.items():
+        names[_fold(endonym)] = code
+    for display in SUPPORTED_LANGUAGES:
+        locale = Locale.parse(display)
+        for code in SUPPORTED_LANGUAGES:
+            name = locale.languages.get(code)
+            if name:
+                names[_fold(name)] = code
+    return names
+
+
+def language_from_name(text: str | None) -> str | None:
+    """The supported language a phrase names ("auf Deutsch", "по-русски", "بالعربي"), or None."""
+    if not text or not text.strip():
+        return None
+    if text.strip().lower() in SUPPORTED_LANGUAGES:
+        return text.strip().lower()
+    folded = _fold(text)
+    names = _language_names()
+    if folded in names:
+        return names[folded]
+    # Inflected forms: "українською" for "українська", "по-русски" for "русский".
+    for name, code in sorted(names.items(), key=lambda item: -len(item[0])):
+        stem = name[: max(4, len(name) - 3)]
+        if len(name) >= 4 and (name in folded or stem in folded):
+            return code
+    return None
+
+
+@dataclass(frozen=True)
+class LanguageEvidence:
+    """What one user message says about its language."""
+
+    text: str = ""
+    detected: str | None = None  # the NLU language detector's code
+    confidence: float = 0.0
+    requested: str | None = None  # a language the user asked for by name
+    channel_hint: str | None = None  # `language` in the message metadata
+
+
+def choose_language(current: str | None, evidence: LanguageEvidence) -> str:
+    """The conversation language after this message."""
+    if evidence.requested in SUPPORTED_LANGUAGES:
+        return evidence.requested
+    words = len(evidence.text.split())
+    clear = (
+        evidence.detected in SUPPORTED_LANGUAGES
+        and evidence.confidence >= CLEAR_CONFIDENCE
+        and words >= CLEAR_MIN_WORDS
+    )
+    if clear:
+        return evidence.detected
+    if evidence.channel_hint in SUPPORTED_LANGUAGES and (
+        current is None or evidence.channel_hint != current
+    ):
+        # A hint is the widget's chosen language: follow it unless the text said otherwise.
+        return evidence.channel_hint
+    if current in SUPPORTED_LANGUAGES:
+        return current
+    if evidence.detected in SUPPORTED_LANGUAGES and evidence.confidence >= 0.3:
+        return evidence.detected
+    return FALLBACK_LANGUAGE

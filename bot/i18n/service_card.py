@@ -1,0 +1,294 @@
+"""One office as a short card: one fact per line, in the user's language.
+
+`render_service_card(card, lang)` takes the card an action builds from the directory
+(see the `service` argument of `utter_service_card`) and composes the lines from the
+translated phrases below. A fact the card does not have is left out; texts in the card
+(name, description, holiday name, closure reason, hours note) are already in the user's
+language. In a right-to-left language, Latin names, addresses and contacts are isolated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.i18n.formatting import (
+    format_date_long,
+    format_day_time,
+    format_list,
+    format_time,
+    isolate,
+    language_name,
+    text_direction,
+    translate,
+)
+from bot.i18n.labels import N_, mode_label
+
+logger = logging.getLogger(__name__)
+
+ICON_ADDRESS = "📍"
+ICON_HOURS = "🕒"
+ICON_LANGUAGES = "🗣"
+ICON_PHONE = "☎"
+ICON_EMAIL = "✉"
+ICON_WEB = "🌐"
+ICON_CHECKED = "✔"
+ICON_WARNING = "⚠"
+CONTACT_SEPARATOR = " · "
+
+# TRANSLATOR: Office status. {time}: closing time today, e.g. "12:00".
+OPEN_UNTIL = N_("Open now until {time}")
+# TRANSLATOR: Office status. {time}: closing time, e.g. "12:00".
+# TRANSLATOR: {mode}: how it receives people, e.g. "walk-in", "by phone".
+OPEN_UNTIL_MODE = N_("Open now until {time} ({mode})")
+# TRANSLATOR: Office status; it closes after midnight.
+# TRANSLATOR: {when}: a day and time, e.g. "tomorrow 02:00".
+OPEN_UNTIL_WHEN = N_("Open now until {when}")
+# TRANSLATOR: Office status; it closes after midnight.
+# TRANSLATOR: {when}: a day and time, e.g. "tomorrow 02:00".
+# TRANSLATOR: {mode}: how it receives people, e.g. "walk-in", "by phone".
+OPEN_UNTIL_WHEN_MODE = N_("Open now until {when} ({mode})")
+# TRANSLATOR: Office status when its closing time is not known.
+OPEN_NOW = N_("Open now")
+# TRANSLATOR: Office status. {mode}: e.g. "walk-in" or "by appointment".
+OPEN_NOW_MODE = N_("Open now ({mode})")
+# TRANSLATOR: Office status; followed by "Next opening: ...".
+CLOSED_NOW = N_("Closed now.")
+# TRANSLATOR: Office status; followed by "Next opening: ...".
+# TRANSLATOR: {holiday}: name of the public holiday, e.g. "Christmas Day".
+CLOSED_TODAY_HOLIDAY_NAMED = N_("Closed today (public holiday: {holiday}).")
+# TRANSLATOR: Office status on a public holiday; then "Next opening: ...".
+CLOSED_TODAY_HOLIDAY = N_("Closed today (public holiday).")
+# TRANSLATOR: Office status; followed by "Next opening: ...".
+# TRANSLATOR: {reason}: why it is closed, e.g. "Christmas break".
+CLOSED_TODAY_REASON = N_("Closed today ({reason}).")
+# TRANSLATOR: Office status; followed by "Next opening: ...".
+CLOSED_TODAY = N_("Closed today.")
+# TRANSLATOR: {when}: a day and time, e.g. "tomorrow 07:30", "Monday 07:30".
+NEXT_OPENING = N_("Next opening: {when}")
+# TRANSLATOR: {when}: a day and time, e.g. "tomorrow 07:30".
+# TRANSLATOR: {mode}: how it receives people then, e.g. "walk-in".
+NEXT_OPENING_MODE = N_("Next opening: {when} ({mode})")
+# TRANSLATOR: After "Closed now." when the next opening is not known.
+NEXT_OPENING_UNKNOWN = N_("Next opening not known. Please call or check the website.")
+# TRANSLATOR: Instead of opening hours, when the directory has none.
+HOURS_UNKNOWN = N_("Opening hours not known. Please call or check the website.")
+# TRANSLATOR: The office only sees people who have an appointment.
+APPOINTMENT_ONLY = N_("Appointment only.")
+# TRANSLATOR: Instead of opening hours: the office only sees people who
+# TRANSLATOR: have an appointment; the directory has no opening hours.
+APPOINTMENT_ONLY_HOURS_UNKNOWN = N_("Appointment only. Please call or check the website.")
+# TRANSLATOR: Languages spoken at an office.
+# TRANSLATOR: {languages}: a list, e.g. "German, English and Ukrainian".
+LANGUAGES_AND_INTERPRETERS = N_("{languages}; interpreters on request")
+# TRANSLATOR: The office offers interpreters (its languages are not known).
+INTERPRETERS_ON_REQUEST = N_("Interpreters on request")
+# TRANSLATOR: When the facts were last confirmed. {date}: "1 March 2025".
+# TRANSLATOR: {source}: the website of the facts, e.g. "dortmund.de".
+CHECKED_ON_SOURCE = N_("Checked on {date} (source: {source})")
+# TRANSLATOR: When the facts were last confirmed. {date}: "1 March 2025".
+CHECKED_ON = N_("Checked on {date}")
+# TRANSLATOR: Where the facts come from. {source}: e.g. "dortmund.de".
+SOURCE = N_("Source: {source}")
+# TRANSLATOR: The office's facts have not been confirmed for a long time.
+REVIEW_DUE = N_(
+    "This entry may be out of date. Please confirm by phone or on the website before you go."
+)
+
+
+def render_service_card(card: Mapping[str, Any], lang: str) -> str:
+    """The office `card` as lines of text in `lang` (see the module docstring)."""
+    rtl = text_direction(lang) == "rtl"
+
+    def latin(value: str) -> str:
+        return isolate(value) if rtl else value
+
+    lines: list[str] = []
+    name = _text(card.get("name"))
+    if name:
+        lines.append(latin(name))
+    description = _text(card.get("description"))
+    if description:
+        lines.append(description)
+    address = _text(card.get("address"))
+    if address:
+        lines.append(f"{ICON_ADDRESS} {latin(address)}")
+
+    opening = card.get("opening")
+    opening = opening if isinstance(opening, Mapping) else {}
+    lines.append(f"{ICON_HOURS} {_opening_status(opening, _timezone(card), lang)}")
+    hours_note = _text(opening.get("hours_note"))
+    if hours_note:
+        lines.append(hours_note)
+
+    languages_line = _languages(card, lang)
+    if languages_line:
+        lines.append(f"{ICON_LANGUAGES} {languages_line}")
+
+    contacts = []
+    for icon, key in ((ICON_PHONE, "phone"), (ICON_EMAIL, "email"), (ICON_WEB, "url")):
+        value = _text(card.get(key))
+        if value:
+            contacts.append(f"{icon} {latin(value)}")
+    if contacts:
+        lines.append(CONTACT_SEPARATOR.join(contacts))
+
+    checked = _checked(card, lang, latin)
+    if checked:
+        lines.append(f"{ICON_CHECKED} {checked}")
+    if card.get("review_due") is True:
+        lines.append(f"{ICON_WARNING} {translate(lang, REVIEW_DUE)}")
+    return "\n".join(lines)
+
+
+def _opening_status(opening: Mapping[str, Any], tz: dt.tzinfo | None, lang: str) -> str:
+    appointment_only = opening.get("appointment_only") is True
+    if opening.get("known") is not True:
+        if appointment_only:
+            return translate(lang, APPOINTMENT_ONLY_HOURS_UNKNOWN)
+        return translate(lang, HOURS_UNKNOWN)
+
+    now = _datetime(opening.get("now"), tz) or dt.datetime.now(tz or dt.timezone.utc)
+    sentences: list[str] = []
+    if opening.get("is_open") is True:
+        mode = mode_label(opening.get("mode"), lang)
+        closes_at = _datetime(opening.get("closes_at"), tz)
+        if closes_at is None:
+            sentences.append(
+                translate(lang, OPEN_NOW_MODE, mode=mode) if mode else translate(lang, OPEN_NOW)
+            )
+        elif closes_at.date() == now.date():
+            time = format_time(closes_at, lang)
+            sentences.append(
+                translate(lang, OPEN_UNTIL_MODE, time=time, mode=mode)
+                if mode
+                else translate(lang, OPEN_UNTIL, time=time)
+            )
+        else:
+            # A period that runs past midnight.
+            when = format_day_time(closes_at, lang, now)
+            sentences.append(
+                translate(lang, OPEN_UNTIL_WHEN_MODE, when=when, mode=mode)
+                if mode
+                else translate(lang, OPEN_UNTIL_WHEN, when=when)
+            )
+        shown_mode = opening.get("mode")
+    else:
+        sentences.append(_closed_today(opening, lang))
+        next_opening = _datetime(opening.get("next_opening"), tz)
+        if next_opening is None:
+            sentences.append(translate(lang, NEXT_OPENING_UNKNOWN))
+        else:
+            when = format_day_time(next_opening, lang, now)
+            mode = mode_label(opening.get("next_mode"), lang)
+            sentences.append(
+                translate(lang, NEXT_OPENING_MODE, when=when, mode=mode)
+                if mode
+                else translate(lang, NEXT_OPENING, when=when)
+            )
+        shown_mode = opening.get("next_mode")
+    if appointment_only and shown_mode != "appointment":
+        sentences.append(translate(lang, APPOINTMENT_ONLY))
+    return " ".join(sentences)
+
+
+def _closed_today(opening: Mapping[str, Any], lang: str) -> str:
+    reason = opening.get("closed_today_reason")
+    if reason == "holiday":
+        holiday = _text(opening.get("holiday_name"))
+        if holiday:
+            return translate(lang, CLOSED_TODAY_HOLIDAY_NAMED, holiday=holiday)
+        return translate(lang, CLOSED_TODAY_HOLIDAY)
+    if reason == "closure":
+        closure_reason = _text(opening.get("closure_reason"))
+        if closure_reason:
+            return translate(lang, CLOSED_TODAY_REASON, reason=closure_reason)
+        return translate(lang, CLOSED_TODAY)
+    return translate(lang, CLOSED_NOW)
+
+
+def _languages(card: Mapping[str, Any], lang: str) -> str:
+    codes = card.get("languages")
+    codes = [code for code in codes if isinstance(code, str) and code] if codes else []
+    names = format_list((language_name(code, lang) for code in codes), lang)
+    interpreters = card.get("interpreters") is True
+    if names and interpreters:
+        return translate(lang, LANGUAGES_AND_INTERPRETERS, languages=names)
+    if interpreters:
+        return translate(lang, INTERPRETERS_ON_REQUEST)
+    return names
+
+
+def _checked(card: Mapping[str, Any], lang: str, latin) -> str:
+    reviewed = _date(card.get("last_reviewed_at"))
+    source = source_host(card.get("source_url"))
+    date = format_date_long(reviewed, lang) if reviewed else None
+    if date and source:
+        return translate(lang, CHECKED_ON_SOURCE, date=date, source=latin(source))
+    if date:
+        return translate(lang, CHECKED_ON, date=date)
+    if source:
+        return translate(lang, SOURCE, source=latin(source))
+    return ""
+
+
+def source_host(url: object) -> str:
+    """The host of a URL without "www." ("https://www.dortmund.de/x" -> "dortmund.de")."""
+    if not isinstance(url, str) or not url.strip():
+        return ""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def _text(value: object) -> str:
+    """A fact as one line: whitespace and line breaks collapse to single spaces."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _timezone(card: Mapping[str, Any]) -> dt.tzinfo | None:
+    name = card.get("timezone")
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("Unknown time zone %r in a service card.", name)
+        return None
+
+
+def _datetime(value: object, tz: dt.tzinfo | None) -> dt.datetime | None:
+    """An ISO 8601 datetime in the service's time zone (None if missing or invalid)."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str) and value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            logger.warning("Invalid datetime in a service card.")
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        # A naive time is taken to be in the service's time zone already.
+        return moment.replace(tzinfo=tz) if tz else moment
+    return moment.astimezone(tz) if tz else moment
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None

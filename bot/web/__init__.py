@@ -1,0 +1,1 @@
+"""The web app: NLG endpoint, staff console, API and demo page. App environment."""

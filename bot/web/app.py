@@ -1,0 +1,35 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
+from bot.web.nlg import DOMAIN_RESPONSES_KEY
+from bot.web.routes import setup_routes
+
+# Rasa sends the whole tracker (all events) with each NLG request: allow long conversations.
+DEFAULT_CLIENT_MAX_SIZE = 16 * 1024 * 1024
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    # The Rasa domain whose responses the NLG endpoint renders.
+    "domain_path": DEFAULT_DOMAIN_PATH,
+    # The largest request body accepted, in bytes.
+    "client_max_size": DEFAULT_CLIENT_MAX_SIZE,
+}
+
+# The settings the app was created with (DEFAULT_SETTINGS updated with the caller's).
+SETTINGS_KEY = web.AppKey("settings", dict)
+
+
+def create_app(settings: dict[str, Any] | None = None) -> web.Application:
+    """Create the web app; `settings` override DEFAULT_SETTINGS."""
+    merged = {**DEFAULT_SETTINGS, **(settings or {})}
+    app = web.Application(client_max_size=int(merged["client_max_size"]))
+    app[SETTINGS_KEY] = merged
+    app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
+    setup_routes(app)
+    return app

@@ -1,0 +1,245 @@
+"""Actions against the real sample directory: what a newcomer gets for each kind of message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.city import ActionConfirmCity, ActionUpdateCity
+from actions.language import ActionUpdateLanguage
+from actions.session import ActionSessionStart
+from actions.topics import ActionAnswerTopic, ActionFallback, ActionOutOfScope
+from bot.directory.models import Service, ServiceTranslation
+from bot.topics import TOPICS, intent_for_topic
+
+
+def tracker(
+    text: str = "",
+    intent: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    detected: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    **slots: Any,
+) -> Tracker:
+    """A tracker whose latest message is `text`, as Rasa sends it to the action server."""
+    return Tracker.from_dict(
+        {
+            "sender_id": "test-user",
+            "slots": slots,
+            "latest_message": {
+                "text": text,
+                "intent": {"name": intent, "confidence": 0.99} if intent else {},
+                "entities": entities or [],
+                "language": detected or {},
+                "metadata": metadata or {},
+            },
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+async def run(action, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+def responses(messages: list[dict[str, Any]]) -> list[str]:
+    return [m["response"] for m in messages]
+
+
+def cards(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["service"] for m in messages if m["response"] == "utter_service_card"]
+
+
+def city_entity(value: str) -> list[dict[str, Any]]:
+    return [{"entity": "city", "value": value, "start": 0, "end": len(value)}]
+
+
+async def test_registration_in_dortmund_names_the_citizen_office(directory):
+    messages, events = await run(
+        ActionAnswerTopic(),
+        tracker(
+            "Wo kann ich mich in Dortmund anmelden?",
+            "ask_registration",
+            city="dortmund",
+            language="de",
+        ),
+    )
+    assert responses(messages)[0] == "utter_topic_answer"
+    assert messages[0]["topic"] == "registration" and messages[0]["city_name"] == "Dortmund"
+    shown = cards(messages)
+    assert 1 <= len(shown) <= 3
+    assert "Bürgerdienste" in shown[0]["name"]
+    assert shown[0]["address"], "the registration office's address is in the sample data"
+    first = shown[0]
+    assert set(first["opening"]) >= {"known", "is_open", "next_opening", "closes_at"}
+    assert first["last_reviewed_at"] and first["source_url"].startswith("http")
+    assert SlotSet("shown_services", [c["id"] for c in shown]) in events
+    assert SlotSet("pending_topic", None) in events
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_texts_come_in_the_conversation_language(directory, language):
+    messages, _ = await run(
+        ActionAnswerTopic(), tracker(intent="ask_housing", city="dortmund", language=language)
+    )
+    async with directory() as session:
+        for card in cards(messages):
+            translation = await session.scalar(
+                select(ServiceTranslation).where(
+                    ServiceTranslation.service_id == card["id"],
+                    ServiceTranslation.language == language,
+                )
+            )
+            assert card["name"] == translation.name
+            assert card["description"] == translation.description
+
+
+async def test_vienna_is_answered_as_vienna_in_english(directory):
+    messages, _ = await run(
+        ActionAnswerTopic(), tracker(intent="ask_language_course", city="wien", language="en")
+    )
+    assert messages[0]["city_name"] == "Vienna"
+    assert cards(messages)
+
+
+@pytest.mark.parametrize("city", ["dortmund", "wien"])
+@pytest.mark.parametrize("topic", TOPICS)
+async def test_every_topic_is_answered_and_never_with_a_closed_office(directory, city, topic):
+    messages, _ = await run(
+        ActionAnswerTopic(), tracker(intent=intent_for_topic(topic), city=city, language="en")
+    )
+    shown = cards(messages)
+    assert shown, f"no office for {topic} in {city}"
+    async with directory() as session:
+        statuses = dict((await session.execute(select(Service.id, Service.status))).all())
+    assert all(statuses[c["id"]] == "active" for c in shown)
+
+
+async def test_legal_topics_add_that_this_is_not_legal_advice(directory):
+    messages, _ = await run(
+        ActionAnswerTopic(), tracker(intent="ask_asylum", city="dortmund", language="en")
+    )
+    assert responses(messages)[-1] == "utter_not_legal_advice"
+
+
+async def test_without_a_city_the_assistant_asks_for_it_and_remembers_the_question(directory):
+    messages, events = await run(
+        ActionAnswerTopic(), tracker("where can I find a flat", "ask_housing", language="en")
+    )
+    assert responses(messages) == ["utter_ask_city"]
+    assert messages[0]["known_cities"] == ["Dortmund", "Vienna"]
+    assert events == [SlotSet("pending_topic", "housing")]
+
+    messages, events = await run(
+        ActionConfirmCity(),
+        tracker("Vienna", "inform_city", city="wien", pending_topic="housing", language="en"),
+    )
+    assert responses(messages)[0] == "utter_topic_answer"
+    assert messages[0]["topic"] == "housing" and cards(messages)
+    assert SlotSet("pending_topic", None) in events
+
+
+async def test_a_city_without_a_directory_is_named_and_not_guessed(directory):
+    t = tracker("I live in Berlin", "inform_city", city_entity("Berlin"), language="en")
+    _, events = await run(ActionUpdateCity(), t)
+    assert events == [SlotSet("unknown_city", "Berlin")]
+
+    messages, events = await run(
+        ActionConfirmCity(), tracker("I live in Berlin", "inform_city", unknown_city="Berlin")
+    )
+    assert responses(messages) == ["utter_city_not_served"]
+    assert messages[0]["unknown_city"] == "Berlin"
+    assert events == [SlotSet("unknown_city", None)]
+
+
+@pytest.mark.parametrize(
+    ("named", "metadata", "expected"),
+    [
+        ("Wien", None, "wien"),
+        ("Vienna", None, "wien"),
+        ("dortmund", None, "dortmund"),
+        (None, {"city": "wien"}, "wien"),
+    ],
+)
+async def test_city_comes_from_the_message_or_the_channel(directory, named, metadata, expected):
+    t = tracker("…", "inform_city", city_entity(named) if named else [], metadata=metadata)
+    _, events = await run(ActionUpdateCity(), t)
+    assert SlotSet("city", expected) in events
+
+
+async def test_moving_city_switches_it(directory):
+    t = tracker("I moved to Vienna", "inform_city", city_entity("Vienna"), city="dortmund")
+    _, events = await run(ActionUpdateCity(), t)
+    assert SlotSet("city", "wien") in events
+
+
+async def test_a_message_without_a_city_keeps_the_city(directory):
+    _, events = await run(ActionUpdateCity(), tracker("thanks", "thank", city="dortmund"))
+    assert events == []
+
+
+async def test_out_of_scope_points_to_general_counselling(directory):
+    messages, _ = await run(
+        ActionOutOfScope(),
+        tracker("how do I exchange my driving licence", "out_of_scope", city="dortmund"),
+    )
+    assert responses(messages) == ["utter_out_of_scope", "utter_service_card"]
+    assert "MigraDo" in cards(messages)[0]["name"]
+
+
+async def test_fallback_asks_to_rephrase_without_guessing(directory):
+    messages, events = await run(ActionFallback(), tracker("asdf qwer", "nlu_fallback"))
+    assert responses(messages) == ["utter_default"] and events == []
+
+
+@pytest.mark.parametrize(
+    ("text", "detected", "current", "intent", "entity", "metadata", "expected"),
+    [
+        ("Wo kann ich mich anmelden?", ("de", 0.8), "en", "ask_registration", None, None, "de"),
+        ("ok", ("hu", 0.23), "de", "affirm", None, None, "de"),
+        ("Dortmund", ("de", 0.37), "en", "inform_city", None, None, "en"),
+        ("+49 231 50 0", (None, 0.0), "de", "nlu_fallback", None, None, "de"),
+        ("English please", ("en", 0.6), "de", "choose_language", "English", None, "en"),
+        ("auf Deutsch bitte", ("de", 0.9), "en", "choose_language", "Deutsch", None, "de"),
+        ("українською", ("uk", 0.9), "de", "choose_language", "українською", None, "uk"),
+        ("hallo", ("de", 0.4), None, "greet", None, {"language": "en"}, "en"),
+        ("hi", ("en", 0.2), None, "greet", None, None, "en"),
+    ],
+)
+async def test_language_changes_only_on_clear_evidence(
+    text, detected, current, intent, entity, metadata, expected
+):
+    entities = [{"entity": "language", "value": entity}] if entity else []
+    t = tracker(
+        text,
+        intent,
+        entities,
+        detected={"code": detected[0], "confidence": detected[1]},
+        metadata=metadata,
+        **({"language": current} if current else {}),
+    )
+    _, events = await run(ActionUpdateLanguage(), t)
+    chosen = next((e["value"] for e in events if e["name"] == "language"), current)
+    assert chosen == expected
+
+
+async def test_a_new_session_keeps_language_and_city_only():
+    t = tracker(language="uk", city="wien", pending_topic="housing", shown_services=["x"])
+    _, events = await run(ActionSessionStart(), t)
+    assert events == [
+        SessionStarted(),
+        SlotSet("language", "uk"),
+        SlotSet("city", "wien"),
+        ActionExecuted("action_listen"),
+    ]

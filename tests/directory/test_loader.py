@@ -1,0 +1,183 @@
+"""Importing a city's directory file: the sample data loads, broken files write nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from alembic import command
+from sqlalchemy import func, select
+
+from bot.devstack import sqlite_url
+from bot.directory.data_file import DirectoryFileError, read_directory_file
+from bot.directory.db import dispose_engines, get_engine, session_maker
+from bot.directory.loader import load_files, sample_files
+from bot.directory.migrate import alembic_config, upgrade_async
+from bot.directory.models import AuditEvent, City, Schedule, Service
+from bot.directory.queries import find_city, services_for_topic
+from bot.topics import TOPICS
+
+MINIMAL_CITY = {
+    "city": {
+        "slug": "testtown",
+        "name": "Testtown",
+        "country": "DE",
+        "timezone": "Europe/Berlin",
+        "holiday_subdivision": "NW",
+        "default_language": "de",
+        "general_counselling": "welcome",
+    },
+    "organizations": [{"id": "town", "name": "Stadt Testtown"}],
+    "services": [
+        {
+            "id": "welcome",
+            "organization": "town",
+            "status": "active",
+            "name": {"de": "Willkommenszentrum", "en": "Welcome centre"},
+            "topics": ["counselling"],
+            "schedules": [{"byday": ["MO"], "opens_at": "08:00", "closes_at": "12:00"}],
+            "review": {"last_reviewed_at": "2026-01-01", "reviewed_by": "tests"},
+        }
+    ],
+}
+
+
+def write_city(folder: Path, content: dict | str, slug: str = "testtown") -> Path:
+    path = folder / f"{slug}.yaml"
+    text = content if isinstance(content, str) else yaml.safe_dump(content, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(DirectoryFileError) as raised:
+        read_directory_file(path)
+    return [str(problem) for problem in raised.value.problems]
+
+
+async def test_sample_directory_covers_every_topic_in_each_city(directory):
+    async with directory() as session:
+        cities = (await session.scalars(select(City))).all()
+        assert {c.slug for c in cities} == {"dortmund", "wien"}
+        for city in cities:
+            active = await session.scalar(
+                select(func.count()).where(Service.city_id == city.id, Service.status == "active")
+            )
+            assert active >= 15, f"{city.slug} has only {active} active services"
+            for topic in TOPICS:
+                found = await services_for_topic(
+                    session, city, topic, "en", __import__("datetime").datetime.now().astimezone()
+                )
+                assert found, f"no active service for {topic} in {city.slug}"
+
+
+async def test_every_sample_entry_keeps_its_source_and_review_date():
+    for path in sample_files():
+        for service in read_directory_file(path).services:
+            assert service.review.source_url and service.review.source_url.startswith("http")
+            assert service.review.last_reviewed_at.year >= 2000
+
+
+async def test_city_is_found_by_its_names(directory):
+    async with directory() as session:
+        assert (await find_city(session, "Vienna")).slug == "wien"
+        assert (await find_city(session, " wien ")).slug == "wien"
+        assert (await find_city(session, "DORTMUND")).slug == "dortmund"
+        assert await find_city(session, "Berlin") is None
+        assert await find_city(session, "") is None
+
+
+def test_a_broken_yaml_file_names_the_line(tmp_path):
+    path = write_city(tmp_path, "city: [unclosed\n")
+    (problem,) = problems_of(path)
+    assert "testtown.yaml" in problem and "line" in problem and "not valid YAML" in problem
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["services"][0].pop("review"), "service 'welcome' (services[0]): review:"),
+        (
+            lambda d: d["services"][0].update(topics=["driving_licence"]),
+            "topics: unknown topic 'driving_licence'",
+        ),
+        (
+            lambda d: d["services"][0].update(organization="nobody"),
+            "organization: unknown organization 'nobody'",
+        ),
+        (
+            lambda d: d["services"][0]["schedules"][0].update(opens_at="25:00"),
+            "schedules[0].opens_at",
+        ),
+        (
+            lambda d: d["services"][0]["schedules"][0].update(byday=["MONDAY"]),
+            "schedules[0].byday[0]",
+        ),
+        (lambda d: d["city"].update(timezone="Europe/Dortmund"), "city: timezone: unknown"),
+        (lambda d: d["services"].append(dict(d["services"][0])), "id: duplicate id"),
+        (lambda d: d["services"][0]["name"].pop("en"), "name: a name in 'en' is required"),
+        (lambda d: d["city"].update(general_counselling="nope"), "general_counselling"),
+        (lambda d: d["services"][0].update(colour="red"), "colour: Extra inputs"),
+    ],
+)
+def test_each_problem_is_reported_with_file_entry_and_field(tmp_path, change, expected):
+    data = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    change(data)
+    problems = problems_of(write_city(tmp_path, data))
+    assert any(expected in p for p in problems), problems
+    assert all(p.startswith(str(tmp_path / "testtown.yaml")) for p in problems)
+
+
+def test_all_problems_of_a_file_are_reported_at_once(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    data["services"][0]["topics"] = ["nonsense"]
+    data["services"][0]["organization"] = "nobody"
+    data["city"]["timezone"] = "Mars/Olympus"
+    assert len(problems_of(write_city(tmp_path, data))) == 3
+
+
+async def test_nothing_is_written_when_one_of_the_files_is_wrong(tmp_path):
+    url = sqlite_url(tmp_path / "d.db")
+    await upgrade_async(url)
+    sessions = session_maker(get_engine(url))
+    good = write_city(tmp_path, MINIMAL_CITY)
+    await load_files(sessions, [good])
+
+    changed = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    changed["services"][0]["name"]["en"] = "Renamed centre"
+    other = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    other["city"]["slug"] = "othertown"
+    other["services"][0]["topics"] = ["nonsense"]
+    with pytest.raises(DirectoryFileError):
+        await load_files(
+            sessions, [write_city(tmp_path, changed), write_city(tmp_path, other, "othertown")]
+        )
+    async with sessions() as session:
+        names = (await session.scalars(select(Service.name))).all()
+        assert names == ["Willkommenszentrum"]
+        assert await session.scalar(select(func.count()).select_from(City)) == 1
+    await dispose_engines()
+
+
+async def test_loading_again_replaces_the_city_and_keeps_ids(tmp_path):
+    url = sqlite_url(tmp_path / "d.db")
+    await upgrade_async(url)
+    sessions = session_maker(get_engine(url))
+    path = write_city(tmp_path, MINIMAL_CITY)
+    await load_files(sessions, [path])
+    async with sessions() as session:
+        first_id = await session.scalar(select(Service.id))
+    await load_files(sessions, [path])
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Service)) == 1
+        assert await session.scalar(select(func.count()).select_from(Schedule)) == 1
+        assert await session.scalar(select(Service.id)) == first_id
+        assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 2
+    await dispose_engines()
+
+
+def test_migrations_match_the_models(tmp_path):
+    url = sqlite_url(tmp_path / "m.db")
+    command.upgrade(alembic_config(url), "head")
+    command.check(alembic_config(url))  # raises if the models need a new migration

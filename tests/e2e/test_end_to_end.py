@@ -1,0 +1,139 @@
+"""End to end: the real Rasa server, action server and web app, talked to over REST.
+
+Needs the trained model (models/welcome-desk.tar.gz; `make train`). The three processes run
+on free ports with a private directory database and tracker store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from bot.devstack import MODEL, Stack, build_sample_directory, sqlite_url
+from bot.directory.db import dispose_engines, get_engine, session_maker
+from bot.directory.queries import find_city, services_for_topic
+from bot.i18n.service_card import render_service_card
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first")
+    stack = Stack(tmp_path_factory.mktemp("e2e"))
+    asyncio.run(build_sample_directory(stack.directory_db))
+    stack.start()
+    try:
+        asyncio.run(stack.wait_until_ready())
+        yield stack
+    finally:
+        stack.stop()
+
+
+async def say(stack: Stack, text, sender: str | None = None, **metadata) -> list[dict]:
+    body = {"sender": sender or str(uuid.uuid4()), "message": text}
+    if metadata:
+        body["metadata"] = metadata
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{stack.rasa}/webhooks/rest/webhook", json=body) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+
+def joined(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+async def expected_status_line(stack: Stack, topic: str, language: str) -> tuple[str, str]:
+    """The best office's name and its opening line, as the directory says right now."""
+    sessions = session_maker(get_engine(sqlite_url(stack.directory_db)))
+    async with sessions() as session:
+        city = await find_city(session, "Dortmund")
+        (best, *_) = await services_for_topic(session, city, topic, language, datetime.now(UTC))
+        card = best.card()
+    await dispose_engines()
+    rendered = render_service_card(card, language)
+    status = next(line for line in rendered.splitlines() if line.startswith("🕒"))
+    return card["name"], status
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Wo kann ich mich in Dortmund anmelden?", "de"),
+        ("Where can I register my address in Dortmund?", "en"),
+    ],
+)
+async def test_a_registration_question_names_the_office_and_todays_status(stack, text, language):
+    replies = await say(stack, text)
+    answer = joined(replies)
+    name, status = await expected_status_line(stack, "registration", language)
+    assert name in answer
+    assert status in answer
+    assert "📍" in answer  # the address
+    greeting = "Diese Stellen" if language == "de" else "These offices"
+    assert greeting in answer
+
+
+async def test_the_parse_result_carries_the_language(stack):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{stack.rasa}/model/parse", json={"text": "Ich suche eine Wohnung in Dortmund"}
+        ) as response:
+            parsed = await response.json()
+    assert parsed["intent"]["name"] == "ask_housing"
+    assert parsed["language"]["code"] == "de"
+    assert 0 < parsed["language"]["confidence"] <= 1
+
+
+async def test_the_city_is_asked_and_the_question_answered_after(stack):
+    sender = str(uuid.uuid4())
+    first = joined(await say(stack, "I am looking for a German course", sender))
+    assert "Which city" in first
+    second = joined(await say(stack, "Vienna", sender))
+    assert "Vienna" in second and "📍" in second
+
+
+async def test_a_short_reply_keeps_the_language(stack):
+    sender = str(uuid.uuid4())
+    await say(stack, "Ich suche eine Wohnung in Dortmund", sender)
+    replies = await say(stack, "ok", sender)
+    assert replies and "What else" not in joined(replies)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "   ", "Wohnung " * 2500, "😀🙏🏽🇺🇦", "hallo\x00\x07\x1b[31m", "أين 登记 Anmeldung?"],
+    ids=["empty", "spaces", "20000-chars", "emoji", "control-chars", "mixed-scripts"],
+)
+async def test_bad_input_gets_a_reply_and_nothing_dies(stack, message):
+    replies = await say(stack, message)
+    assert all(stack.alive().values())
+    if message.strip():
+        assert replies and all(r.get("text") for r in replies if "text" in r)
+
+
+async def test_invalid_json_is_refused_with_400(stack):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{stack.rasa}/webhooks/rest/webhook",
+            data=b"{not json",
+            headers={"Content-Type": "application/json"},
+        ) as response:
+            assert response.status == 400
+    assert all(stack.alive().values())
+
+
+async def test_a_wrong_message_type_does_not_kill_the_server(stack):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{stack.rasa}/webhooks/rest/webhook", json={"sender": "x", "message": 12345}
+        ) as response:
+            assert response.status in (200, 400)
+    assert all(stack.alive().values())
