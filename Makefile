@@ -88,8 +88,8 @@ check-catalogs: .venv/app/.installed
 	$(APP_BIN)/python -m bot.i18n.check
 
 catalogs: .venv/app/.installed
-	$(APP_BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 \
-	  --add-comments=TRANSLATOR: --sort-by-file -o locales/messages.pot bot actions domain.yml
+	$(APP_BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -k ngettext:2,3 \
+	  --add-comments=TRANSLATOR: --project="Welcome Desk" --sort-by-file -o locales/messages.pot .
 	$(APP_BIN)/pybabel update -i locales/messages.pot -d locales -D messages --ignore-pot-creation-date
 
 validate: .venv/rasa/.installed .venv/app/.installed

@@ -47,8 +47,9 @@ def free_port() -> int:
 class Stack:
     """The three processes and how to reach them."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, model: Path = MODEL):
         self.workdir = workdir
+        self.model = model
         self.ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
         self.directory_db = workdir / "directory.db"
         self.env = {
@@ -81,7 +82,7 @@ class Stack:
                 "--port",
                 str(self.ports["rasa"]),
                 "--model",
-                str(MODEL),
+                str(self.model),
                 "--endpoints",
                 "endpoints.yml",
                 "--credentials",

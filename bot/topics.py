@@ -33,7 +33,7 @@ def intent_for_topic(topic: str) -> str:
 def topic_for_intent(intent: str | None) -> str | None:
     """Return the topic an intent asks about, or None if it is not a topic intent."""
     if intent and intent.startswith(TOPIC_INTENT_PREFIX):
-        topic = intent[len(TOPIC_INTENT_PREFIX):]
+        topic = intent[len(TOPIC_INTENT_PREFIX) :]
         if topic in TOPICS:
             return topic
     return None

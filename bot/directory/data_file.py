@@ -199,9 +199,7 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
     if not LANGUAGE_CODE.match(city.default_language):
         add("city", "default_language", f"{city.default_language!r} is not a BCP 47 code")
 
-    organization_ids = _check_unique(
-        [o.id for o in directory.organizations], "organization", add
-    )
+    organization_ids = _check_unique([o.id for o in directory.organizations], "organization", add)
     _check_unique([s.id for s in directory.services], "service", add)
 
     for index, service in enumerate(directory.services):
@@ -244,4 +242,3 @@ def _check_unique(ids: list[str], kind: str, add) -> set[str]:  # noqa: ANN001
             add(f"{kind} {item_id!r} ({kind}s[{index}])", "id", "duplicate id")
         seen.add(item_id)
     return seen
-

@@ -135,8 +135,12 @@ async def replace_city(
             source_url=item.review.source_url,
         )
         languages = sorted(
-            set(item.name) | set(item.description) | set(item.eligibility) | set(item.fees)
-            | set(item.documents) | set(item.hours_note)
+            set(item.name)
+            | set(item.description)
+            | set(item.eligibility)
+            | set(item.fees)
+            | set(item.documents)
+            | set(item.hours_note)
         )
         service.translations = [
             ServiceTranslation(

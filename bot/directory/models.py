@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # from outside (exports, bookmarks, conversation slots) survive a re-import.
 ID_NAMESPACE = uuid.UUID("6f1d3f0e-8c51-4a53-9a52-0f5c7e2f9a10")
 
+
 def stable_id(*parts: str) -> str:
     """A UUID string derived from the given parts (e.g. city slug and entry id)."""
     return str(uuid.uuid5(ID_NAMESPACE, "/".join(parts)))

@@ -250,4 +250,3 @@ async def service_answer(
     if service is None:
         return None
     return ServiceAnswer(service, city, language, now, service_status(service, city, now, language))
-

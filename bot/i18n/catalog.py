@@ -31,16 +31,24 @@ _cache: dict[tuple[str, Path], _gettext.NullTranslations] = {}
 _lock = threading.Lock()
 
 
-def resolve_language(code: object) -> str:
-    """Return the supported language for a BCP 47 code ("de-AT" -> "de"), else "en"."""
+def resolve_language(code: object, locales_dir: Path | str = LOCALES_DIR) -> str:
+    """The language to render in for a BCP 47 code ("de-AT" -> "de").
+
+    English when the code is not a supported language or has no catalog yet, so that a
+    reply never mixes English phrases with another language's dates and names.
+    """
     if isinstance(code, str) and code.strip():
         normalized = code.strip().replace("_", "-").lower()
-        if is_supported(normalized):
-            return normalized
-        primary = normalized.split("-", 1)[0]
-        if is_supported(primary):
-            return primary
+        for candidate in (normalized, normalized.split("-", 1)[0]):
+            if candidate == FALLBACK_LANGUAGE:
+                return candidate
+            if is_supported(candidate) and has_catalog(candidate, locales_dir):
+                return candidate
     return FALLBACK_LANGUAGE
+
+
+def has_catalog(lang: str, locales_dir: Path | str = LOCALES_DIR) -> bool:
+    return (Path(locales_dir) / lang / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
 
 
 def translations(lang: str, locales_dir: Path | str = LOCALES_DIR) -> _gettext.NullTranslations:

@@ -16,9 +16,9 @@ plural forms other than Babel's for the language. Exit status 1 if there is any 
 To bring the catalogs up to date, from the repository root:
 
     PYTHONPATH=. .venv/app/bin/pybabel extract -F babel.cfg -k N_ -k gettext:2 \\
-        -k ngettext:2,3 --add-comments=TRANSLATOR: --project="Welcome Desk" \\
+        -k ngettext:2,3 --add-comments=TRANSLATOR: --project="Welcome Desk" --sort-by-file \\
         -o locales/messages.pot .
-    .venv/app/bin/pybabel update -i locales/messages.pot -d locales
+    .venv/app/bin/pybabel update -i locales/messages.pot -d locales --ignore-pot-creation-date
 
 then translate the new and fuzzy entries (and remove the `#, fuzzy` marks).
 """

@@ -7,7 +7,7 @@ it). The dialogue decides separately whether that changes the conversation's lan
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -37,17 +37,15 @@ def _lingua_language(code: str) -> Language:
         ) from error
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Sets the `language` of each message from its text."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"languages": list(SUPPORTED_LANGUAGES), "other_languages": DEFAULT_OTHER_LANGUAGES}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         codes = list(dict.fromkeys([*config["languages"], *config["other_languages"]]))
         languages = [_lingua_language(code) for code in codes]
         self._detector = (
@@ -59,14 +57,14 @@ class LanguageDetector(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         return cls(config)
 
-    def detect(self, text: Optional[str]) -> Dict[Text, Any]:
+    def detect(self, text: str | None) -> dict[str, Any]:
         """The most likely language of `text` and the detector's confidence in it."""
         if not text or not text.strip():
             return {"code": None, "confidence": 0.0}
@@ -79,7 +77,7 @@ class LanguageDetector(GraphComponent):
             "confidence": round(float(best.value), 4),
         }
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             message.set(LANGUAGE, self.detect(message.get(TEXT)), add_to_output=True)
         return messages

@@ -69,11 +69,11 @@ async def handle_nlg(request: web.Request) -> web.Response:
         return _error(
             400, "Missing field 'response': the name of the response, e.g. 'utter_greet'."
         )
-    arguments = body.get("arguments") or {}
+    arguments = _field(body, "arguments")
     if not isinstance(arguments, dict):
         return _error(400, "Field 'arguments' must be a JSON object.")
-    tracker = body.get("tracker") or {}
-    slots = tracker.get("slots") or {} if isinstance(tracker, dict) else None
+    tracker = _field(body, "tracker")
+    slots = _field(tracker, "slots") if isinstance(tracker, dict) else None
     if not isinstance(slots, dict):
         return _error(400, "Field 'tracker' must be a JSON object, with 'slots' an object.")
 
@@ -94,6 +94,9 @@ def render_response(
 ) -> dict[str, Any]:
     """Rasa's NLG reply for the response text `template` (English) in `lang`.
 
+    No `custom` payload: Rasa's channels would send it as a message of its own. Widgets set
+    each bubble's direction with `dir="auto"`.
+
     Buttons an action passes are not echoed: Rasa adds the action's buttons to the reply
     itself (rasa/core/actions/action.py, `_utter_responses`), so they would appear twice.
     """
@@ -103,7 +106,6 @@ def render_response(
         "image": None,
         "elements": [],
         "attachment": None,
-        "custom": {"dir": text_direction(lang), "lang": lang},
     }
 
 
@@ -166,6 +168,12 @@ def _scalar_text(value: Any, lang: str, rtl: bool) -> str:
         return format_decimal(value, locale=babel_locale(lang))
     text = str(value)
     return isolate(text) if rtl and text else text
+
+
+def _field(container: dict[str, Any], name: str) -> Any:
+    """A field of the request; missing or null means empty."""
+    value = container.get(name)
+    return {} if value is None else value
 
 
 def _error(status: int, message: str) -> web.Response:

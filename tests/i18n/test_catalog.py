@@ -50,7 +50,7 @@ def test_every_domain_response_has_a_german_translation():
         ("DE", "de"),
         ("de-AT", "de"),
         ("de_DE", "de"),
-        ("ar", "ar"),
+        ("ar", "en"),  # no Arabic catalog yet
         ("xx", "en"),
         ("pt-BR", "en"),
         ("", "en"),

@@ -80,9 +80,7 @@ def test_full_card_in_german():
 
 
 def test_times_are_shown_in_the_service_time_zone():
-    card = make_card(
-        opening={"now": "2026-11-23T09:00:00Z", "closes_at": "2026-11-23T11:00:00Z"}
-    )
+    card = make_card(opening={"now": "2026-11-23T09:00:00Z", "closes_at": "2026-11-23T11:00:00Z"})
     assert hours_line(render_service_card(card, "en")) == "🕒 Open now until 12:00 (walk-in)"
     vienna = make_card(
         timezone="Europe/Vienna",

@@ -1,0 +1,340 @@
+"""The NLG endpoint, called the way Rasa 3.6 calls it (rasa/core/nlg/callback.py)."""
+
+import copy
+import io
+import json
+import logging
+import re
+
+import pytest
+
+from bot.i18n.domain_responses import load_responses
+from bot.web.app import create_app
+from bot.web.nlg import render_response
+
+DOMAIN = load_responses()
+
+FSI, PDI = "\u2068", "\u2069"
+
+# rasa.core.nlg.callback.nlg_response_format_spec()
+RASA_RESPONSE_TYPES = {
+    "text": (str,),
+    "id": (str, type(None)),
+    "buttons": (list, type(None)),
+    "elements": (list, type(None)),
+    "attachment": (dict, type(None)),
+    "image": (str, type(None)),
+}
+
+SERVICE = {
+    "id": "do-migrado-friedensplatz",
+    "name": "MigraDo – Service Centre for Migration and Integration",
+    "description": "City first stop: advice for all newcomers and referral to the right office.",
+    "address": "Friedensplatz 7, 44135 Dortmund",
+    "timezone": "Europe/Berlin",
+    "opening": {
+        "known": True,
+        "now": "2026-11-23T10:00:00+01:00",
+        "is_open": True,
+        "mode": "walk_in",
+        "closes_at": "2026-11-23T12:00:00+01:00",
+        "next_opening": "2026-11-24T07:30:00+01:00",
+        "next_mode": "walk_in",
+        "closed_today_reason": None,
+        "holiday_name": None,
+        "closure_reason": None,
+        "appointment_only": None,
+        "hours_note": None,
+    },
+    "languages": ["de", "en", "uk"],
+    "interpreters": True,
+    "phone": "+49 231 50-0",
+    "email": None,
+    "url": None,
+    "last_reviewed_at": "2025-03-01",
+    "review_due": True,
+    "source_url": "https://www.dortmund.de/themen/migration/",
+}
+
+USER_TEXT = "Wo kann ich meine Wohnung anmelden? Meine Adresse ist Geheimweg 1."
+
+
+def nlg_request(response, language="de", action_kwargs=None, slots=None):
+    """A request body as Rasa builds it; `action_kwargs` as passed to rasa_sdk's
+    `dispatcher.utter_message(response=..., **kwargs)` (None: Rasa uttered it itself)."""
+    all_slots = {
+        "language": language,
+        "city": "dortmund",
+        "unknown_city": None,
+        "pending_topic": None,
+        "shown_services": None,
+        "session_started_metadata": None,
+    }
+    all_slots.update(slots or {})
+    if action_kwargs is None:
+        arguments = {}
+    else:
+        # What rasa_sdk's utter_message sends besides the action's own arguments.
+        arguments = {
+            "text": None,
+            "buttons": [],
+            "elements": [],
+            "custom": {},
+            "template": response,
+            "image": None,
+            "attachment": None,
+            **action_kwargs,
+        }
+    return {
+        "response": response,
+        "id": None,
+        "arguments": arguments,
+        "tracker": {
+            "sender_id": "3f2c9a",
+            "slots": all_slots,
+            "latest_message": {
+                "intent": {"name": "ask_registration", "confidence": 0.98},
+                "entities": [],
+                "text": USER_TEXT,
+                "message_id": "b1e5",
+                "metadata": {},
+            },
+            "latest_event_time": 1795000000.0,
+            "followup_action": None,
+            "paused": False,
+            "stack": [],
+            "events": [
+                {"event": "action", "timestamp": 1795000000.0, "name": "action_session_start"},
+                {"event": "user", "timestamp": 1795000001.0, "text": USER_TEXT},
+            ],
+            "latest_input_channel": "rest",
+            "active_loop": {},
+            "latest_action": {"action_name": "action_listen"},
+            "latest_action_name": "action_listen",
+        },
+        "channel": {"name": "rest"},
+    }
+
+
+@pytest.fixture
+async def client(aiohttp_client):
+    return await aiohttp_client(create_app())
+
+
+async def render(client, body):
+    response = await client.post("/nlg", json=body)
+    assert response.status == 200, await response.text()
+    data = await response.json()
+    for key, value in data.items():
+        assert key in RASA_RESPONSE_TYPES, key
+        assert isinstance(value, RASA_RESPONSE_TYPES[key]), key
+    return data
+
+
+async def test_health(client):
+    response = await client.get("/health")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_greet_in_german(client):
+    data = await render(client, nlg_request("utter_greet", "de"))
+    assert data["text"].startswith("Hallo! Ich helfe Menschen, die neu in der Stadt sind.")
+    assert data["buttons"] == []
+
+
+async def test_greet_in_english(client):
+    data = await render(client, nlg_request("utter_greet", "en"))
+    assert data["text"].startswith("Hello! I help newcomers find the right office")
+
+
+@pytest.mark.parametrize("language", ["xx", "", None, 7])
+async def test_unknown_or_missing_language_falls_back_to_english(client, language):
+    data = await render(client, nlg_request("utter_goodbye", language))
+    assert data["text"] == "Goodbye, and all the best!"
+
+
+async def test_regional_language_code(client):
+    data = await render(client, nlg_request("utter_goodbye", "de-AT"))
+    assert data["text"] == "Auf Wiedersehen und alles Gute!"
+
+
+async def test_no_slots_at_all(client):
+    body = nlg_request("utter_goodbye")
+    body["tracker"] = {"sender_id": "x", "slots": {}}
+    data = await render(client, body)
+    assert data["text"] == "Goodbye, and all the best!"
+
+
+async def test_list_argument_is_joined_for_the_language(client):
+    kwargs = {"known_cities": ["Dortmund", "Wien", "Berlin"]}
+    data = await render(client, nlg_request("utter_ask_city", "de", kwargs))
+    assert data["text"] == "In welcher Stadt wohnen Sie? Ich kenne Dortmund, Wien und Berlin."
+    data = await render(client, nlg_request("utter_ask_city", "en", kwargs))
+    assert data["text"] == "Which city do you live in? I know Dortmund, Wien and Berlin."
+
+
+async def test_topic_label_and_city_name(client):
+    kwargs = {"topic": "language_course", "city_name": "Dortmund"}
+    data = await render(client, nlg_request("utter_topic_answer", "de", kwargs))
+    assert data["text"] == "Diese Stellen in Dortmund helfen Ihnen beim Thema Sprachkurse:"
+    data = await render(client, nlg_request("utter_topic_answer", "en", kwargs))
+    assert data["text"] == "These offices in Dortmund can help with language courses:"
+
+
+async def test_placeholder_from_a_slot(client):
+    body = nlg_request(
+        "utter_city_not_served",
+        "en",
+        {"known_cities": ["Dortmund", "Wien"]},
+        slots={"unknown_city": "Hamburg"},
+    )
+    data = await render(client, body)
+    assert data["text"] == "Sorry, I have no information for Hamburg yet. I know Dortmund and Wien."
+
+
+async def test_arguments_come_before_slots(client):
+    body = nlg_request(
+        "utter_city_not_served", "en", {"unknown_city": "Bremen"}, slots={"unknown_city": "Kiel"}
+    )
+    data = await render(client, body)
+    assert "for Bremen yet" in data["text"]
+
+
+async def test_missing_placeholder_renders_empty(client):
+    data = await render(client, nlg_request("utter_city_set", "en"))
+    assert data["text"] == "OK, I will answer for ."
+
+
+async def test_service_card_in_english(client):
+    data = await render(client, nlg_request("utter_service_card", "en", {"service": SERVICE}))
+    lines = data["text"].splitlines()
+    assert lines[0] == "MigraDo – Service Centre for Migration and Integration"
+    assert "📍 Friedensplatz 7, 44135 Dortmund" in lines
+    assert "🕒 Open now until 12:00 (walk-in)" in lines
+    assert "✔ Checked on 1 March 2025 (source: dortmund.de)" in lines
+
+
+async def test_service_card_in_german(client):
+    data = await render(client, nlg_request("utter_service_card", "de", {"service": SERVICE}))
+    lines = data["text"].splitlines()
+    assert "🕒 Geöffnet bis 12:00 Uhr (ohne Termin)" in lines
+    assert "🗣 Deutsch, Englisch und Ukrainisch; Dolmetscher auf Anfrage" in lines
+    assert "✔ Geprüft am 1. März 2025 (Quelle: dortmund.de)" in lines
+    # No blank line: Rasa's REST channel splits a text into messages at "\n\n".
+    assert "\n\n" not in data["text"]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_service_card_with_unknown_hours_shows_no_time(client, language):
+    service = copy.deepcopy(SERVICE)
+    service["opening"] = {
+        "known": False,
+        "now": "2026-11-23T10:00:00+01:00",
+        "is_open": None,
+        "mode": None,
+        "closes_at": None,
+        "next_opening": None,
+        "next_mode": None,
+        "closed_today_reason": None,
+        "holiday_name": None,
+        "closure_reason": None,
+        "appointment_only": None,
+        "hours_note": None,
+    }
+    data = await render(client, nlg_request("utter_service_card", language, {"service": service}))
+    hours = next(line for line in data["text"].splitlines() if line.startswith("🕒"))
+    expected = {
+        "en": "Opening hours not known.",
+        "de": "Die Öffnungszeiten kenne ich nicht.",
+    }
+    assert expected[language] in hours
+    assert not re.search(r"\d{1,2}:\d{2}", hours)
+
+
+async def test_a_language_without_a_catalog_is_answered_in_english(client):
+    data = await render(client, nlg_request("utter_service_card", "ar", {"service": SERVICE}))
+    assert "Open now until" in data["text"]
+    assert FSI not in data["text"]  # English text: nothing to isolate
+
+
+def test_right_to_left_text_isolates_latin_parts():
+    # Rendered directly in Arabic (as once its catalog exists): the Latin parts are isolated.
+    text = render_response(DOMAIN["utter_service_card"], "ar", {"service": SERVICE}, {})["text"]
+    assert f"{FSI}MigraDo – Service Centre for Migration and Integration{PDI}" in text
+    assert f"📍 {FSI}Friedensplatz 7, 44135 Dortmund{PDI}" in text
+    assert f"☎ {FSI}+49 231 50-0{PDI}" in text
+    assert f"{FSI}dortmund.de{PDI}" in text
+
+
+def test_right_to_left_isolates_filled_in_names():
+    text = render_response(
+        DOMAIN["utter_ask_city"], "fa", {"known_cities": ["Dortmund", "Wien"]}, {}
+    )["text"]
+    assert f"{FSI}Dortmund{PDI}" in text
+    assert f"{FSI}Wien{PDI}" in text
+
+
+async def test_buttons_from_the_action_are_not_echoed(client):
+    # Rasa adds the action's buttons to the NLG reply itself; echoing them doubles them.
+    buttons = [{"title": "Deutsch", "payload": "/choose_language"}]
+    data = await render(client, nlg_request("utter_how_can_i_help", "de", {"buttons": buttons}))
+    assert data["buttons"] == []
+
+
+async def test_response_uttered_by_rasa_itself_has_no_arguments(client):
+    body = nlg_request("utter_iamabot", "de")
+    assert body["arguments"] == {}
+    data = await render(client, body)
+    assert data["text"].startswith("Ich bin ein Computerprogramm, kein Mensch.")
+
+
+async def test_large_tracker_is_accepted(client):
+    body = nlg_request("utter_goodbye", "en")
+    event = {"event": "user", "timestamp": 1.0, "text": "x" * 1000}
+    body["tracker"]["events"] = [event] * 2000  # about 2 MB, above aiohttp's 1 MiB default
+    payload = io.BytesIO(json.dumps(body).encode())
+    response = await client.post("/nlg", data=payload, headers={"Content-Type": "application/json"})
+    assert response.status == 200
+    assert (await response.json())["text"] == "Goodbye, and all the best!"
+
+
+async def test_invalid_json_is_400(client):
+    response = await client.post(
+        "/nlg", data=b'{"response": "utter_greet",', headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert await response.json() == {"error": "The request body is not valid JSON."}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {},
+        {"response": ""},
+        {"response": 5},
+        {"response": "utter_greet", "arguments": []},
+        {"response": "utter_greet", "tracker": {"slots": []}},
+    ],
+)
+async def test_invalid_request_is_400(client, body):
+    response = await client.post("/nlg", json=body)
+    assert response.status == 400
+    assert (await response.json())["error"]
+
+
+async def test_missing_response_field_is_explained(client):
+    response = await client.post("/nlg", json={"arguments": {}})
+    assert response.status == 400
+    assert "response" in (await response.json())["error"]
+
+
+async def test_unknown_response_is_404_and_logged_without_message_text(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = await client.post("/nlg", json=nlg_request("utter_does_not_exist", "de"))
+    assert response.status == 404
+    assert "utter_does_not_exist" in (await response.json())["error"]
+    assert "utter_does_not_exist" in caplog.text
+    assert USER_TEXT not in caplog.text
+    assert "Geheimweg" not in caplog.text
