@@ -4,6 +4,8 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 RASA_BIN := .venv/rasa/bin
+# Rasa 3.6's dependencies print pages of deprecation warnings; they are not ours to fix.
+RASA := PYTHONWARNINGS=ignore $(RASA_BIN)/rasa
 APP_BIN := .venv/app/bin
 MODEL := models/welcome-desk.tar.gz
 
@@ -51,7 +53,7 @@ train: $(MODEL)
 $(MODEL): $(TRAINING_INPUTS) | .venv/rasa/.installed
 	@echo "==> training the Rasa model (data or config changed)"
 	@start=$$(date +%s); \
-	$(RASA_BIN)/rasa train --fixed-model-name welcome-desk --out models --quiet && \
+	$(RASA) train --fixed-model-name welcome-desk --out models && \
 	echo "==> trained in $$(( $$(date +%s) - start )) s: $(MODEL)"
 
 load-directory: var/directory.loaded
@@ -74,7 +76,7 @@ run: envs $(MODEL) var/directory.loaded
 shell: envs $(MODEL) var/directory.loaded
 	$(APP_BIN)/honcho start -f Procfile actions web & \
 	trap 'kill %1' EXIT; \
-	$(RASA_BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 # --- checks ---------------------------------------------------------------------------------
 test: envs lint check-catalogs validate test-app test-rasa $(MODEL) test-conversations test-e2e
@@ -94,16 +96,16 @@ catalogs: .venv/app/.installed
 
 validate: .venv/rasa/.installed .venv/app/.installed
 	$(APP_BIN)/python -m bot.directory check
-	$(RASA_BIN)/rasa data validate --fail-on-warnings --quiet
+	$(APP_BIN)/python scripts/validate_rasa_data.py
 
 test-app: .venv/app/.installed
-	$(APP_BIN)/pytest -q -m "not e2e" --ignore=tests/rasa_ext
+	$(APP_BIN)/pytest -q -m "not e2e"
 
 test-rasa: .venv/rasa/.installed
 	$(RASA_BIN)/pytest -q -p no:cacheprovider tests/rasa_ext
 
 test-conversations: $(MODEL)
-	$(RASA_BIN)/rasa test core --stories tests/conversations --model $(MODEL) \
+	$(RASA) test core --stories tests/conversations --model $(MODEL) \
 	  --fail-on-prediction-errors --out reports/conversations --quiet
 
 test-e2e: $(MODEL) .venv/app/.installed

@@ -173,7 +173,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--messages", type=int, default=150, help="messages per system")
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONWARNINGS": "ignore",
+    }
     with tempfile.TemporaryDirectory(prefix="welcome-desk-bench-") as tmp:
         work = Path(tmp)
         print("==> training Welcome Desk's model from scratch (timed)")

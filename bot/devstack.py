@@ -61,6 +61,8 @@ class Stack:
             "RASA_TRACKER_DB": str(workdir / "tracker.db"),
             "WEB_PORT": str(self.ports["web"]),
             "WEB_HOST": "127.0.0.1",
+            "RASA_URL": f"http://127.0.0.1:{self.ports['rasa']}",
+            "PYTHONWARNINGS": "ignore",
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -100,15 +102,16 @@ class Stack:
             "web": [sys.executable, "-m", "bot.web"],
         }
         for name, command in commands.items():
-            log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115
-            self.processes[name] = subprocess.Popen(
-                command,
-                cwd=REPO,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            with open(self.workdir / f"{name}.log", "wb") as log:
+                # The child keeps its own copy of the file descriptor.
+                self.processes[name] = subprocess.Popen(
+                    command,
+                    cwd=REPO,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
 
     def alive(self) -> dict[str, bool]:
         return {name: p.poll() is None for name, p in self.processes.items()}

@@ -137,3 +137,14 @@ async def test_a_wrong_message_type_does_not_kill_the_server(stack):
         ) as response:
             assert response.status in (200, 400)
     assert all(stack.alive().values())
+
+
+async def test_the_demo_page_chat_answers_in_the_chosen_language(stack):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"http://127.0.0.1:{stack.ports['web']}/api/chat",
+            json={"sender": "demo-page-user", "message": "Hallo", "language": "de"},
+        ) as response:
+            assert response.status == 200
+            replies = (await response.json())["replies"]
+    assert any("Stelle" in reply for reply in replies), replies

@@ -1,0 +1,41 @@
+// The demo chat: sends each message to /api/chat and shows the replies.
+(function () {
+  const list = document.getElementById("messages");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const language = document.getElementById("language");
+  let sender = localStorage.getItem("welcome-desk-sender");
+  if (!sender) {
+    sender = "web-" + crypto.randomUUID();
+    localStorage.setItem("welcome-desk-sender", sender);
+  }
+
+  function show(text, kind) {
+    const item = document.createElement("li");
+    item.className = kind;
+    item.dir = "auto"; // Arabic and Persian replies run right to left
+    item.textContent = text;
+    list.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    show(text, "user");
+    try {
+      const response = await fetch("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender, message: text, language: language.value || undefined }),
+      });
+      const body = await response.json();
+      if (!response.ok) return show(body.error || "Something went wrong.", "error");
+      body.replies.forEach((reply) => show(reply, "bot"));
+    } catch (error) {
+      show("The assistant is not reachable. Please try again.", "error");
+    }
+  });
+})();
