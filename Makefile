@@ -105,7 +105,7 @@ test-rasa: .venv/rasa/.installed
 	$(RASA_BIN)/pytest -q -p no:cacheprovider tests/rasa_ext
 
 test-conversations: $(MODEL)
-	$(RASA) test core --stories tests/conversations --model $(MODEL) \
+	$(RASA) test core --e2e --stories tests/conversations --model $(MODEL) \
 	  --fail-on-prediction-errors --out reports/conversations --quiet
 
 test-e2e: $(MODEL) .venv/app/.installed
