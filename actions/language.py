@@ -8,8 +8,24 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_intent
+from actions.common import (
+    city_name,
+    current_city,
+    directory_session,
+    latest_intent,
+    now,
+)
+from bot.directory.queries import all_cities, service_answer, services_for_language
 from bot.i18n.language_choice import LanguageEvidence, choose_language, language_from_name
+from bot.languages import ENDONYMS, FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES
+
+
+def language_menu_buttons() -> list[dict[str, str]]:
+    """One button per language the assistant chats in, each labelled in its own language."""
+    return [
+        {"title": ENDONYMS[code], "payload": f'/choose_language{{"language": "{code}"}}'}
+        for code in SUPPORTED_LANGUAGES
+    ]
 
 
 def evidence_from(tracker: Tracker) -> LanguageEvidence:
@@ -46,7 +62,7 @@ class ActionUpdateLanguage(Action):
 
 
 class ActionConfirmLanguage(Action):
-    """Answers an explicit language request, in the new language."""
+    """Answers an explicit language request in the new language, or shows the menu."""
 
     def name(self) -> str:
         return "action_confirm_language"
@@ -54,5 +70,63 @@ class ActionConfirmLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if evidence_from(tracker).requested is None:
+            # "Another language please": show the menu instead of guessing.
+            dispatcher.utter_message(
+                response="utter_language_menu", buttons=language_menu_buttons()
+            )
+            return []
         dispatcher.utter_message(response="utter_language_set")
         return []
+
+
+class ActionLanguageNotSupported(Action):
+    """A message in a language we cannot chat in: say so in English and the city's
+    language, list the offices that serve that language or offer interpreters, and
+    offer the language menu."""
+
+    def name(self) -> str:
+        return "action_language_not_supported"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        detected = ((tracker.latest_message or {}).get("language") or {}).get("code") or "und"
+        async with directory_session() as session:
+            city = await current_city(session, tracker)
+            if city is None:
+                answer_languages = [FALLBACK_LANGUAGE] + [
+                    c.default_language for c in await all_cities(session)
+                ]
+                for lang in dict.fromkeys(answer_languages):
+                    dispatcher.utter_message(
+                        response="utter_language_not_supported_no_city",
+                        detected_language=detected,
+                        render_in=lang,
+                    )
+                answers = []
+            else:
+                moment = now()
+                answers = await services_for_language(
+                    session, city, detected, FALLBACK_LANGUAGE, moment
+                )
+                if not answers:
+                    counselling = await service_answer(
+                        session, city, city.general_counselling_service_id, "en", moment
+                    )
+                    answers = [counselling] if counselling else []
+                for lang in dict.fromkeys([FALLBACK_LANGUAGE, city.default_language]):
+                    dispatcher.utter_message(
+                        response="utter_language_not_supported",
+                        detected_language=detected,
+                        city_name=city_name(city, lang),
+                        render_in=lang,
+                    )
+        for answer in answers:
+            dispatcher.utter_message(
+                response="utter_service_card", service=answer.card(), render_in="en"
+            )
+        dispatcher.utter_message(
+            response="utter_language_menu", buttons=language_menu_buttons(), render_in="en"
+        )
+        return [SlotSet("shown_services", [a.service.id for a in answers])] if answers else []

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.directory.models import (
     Attribute,
     City,
+    Language,
     Location,
     Service,
     ServiceAtLocation,
@@ -232,6 +233,38 @@ async def services_for_topic(
         for s in services
     ]
     answers.sort(key=lambda a: _rank(a, topic_counts.get(a.service.id, 1)))
+    return answers[:limit]
+
+
+async def services_for_language(
+    session: AsyncSession,
+    city: City,
+    code: str,
+    language: str,
+    now: datetime,
+    limit: int = 3,
+) -> list[ServiceAnswer]:
+    """Active services of `city` delivered in the language `code`, then ones with interpreters."""
+    speaks = exists().where(Language.service_id == Service.id, Language.code == code)
+    query = _with_everything(
+        select(Service).where(
+            Service.city_id == city.id,
+            Service.status == "active",
+            or_(speaks, Service.interpreters.is_(True)),
+        )
+    )
+    services = (await session.scalars(query)).all()
+    answers = [
+        ServiceAnswer(s, city, language, now, service_status(s, city, now, language))
+        for s in services
+    ]
+    answers.sort(
+        key=lambda a: (
+            code not in {lang.code for lang in a.service.languages},
+            a.service.id != city.general_counselling_service_id,
+            a.text("name") or a.service.name,
+        )
+    )
     return answers[:limit]
 
 

@@ -45,7 +45,7 @@ _EXTRA_NAMES = {
     "spanish": "es",
     "spanisch": "es",
     "polish": "pl",
-    "polnisch": "pl",
+    "polnisch": "pl", "castellano": "es",
 }
 
 

@@ -8,7 +8,9 @@ follows Rasa's `nlg_response_format_spec` (rasa/core/nlg/callback.py).
 The response's English text in domain.yml is the msgid. It is translated into the
 conversation's language (slot `language`; English if missing or unsupported), then its
 `{placeholders}` are filled from the arguments, then from the slots, plus computed values:
-`topic_label` from the `topic` argument and `service_card` from the `service` argument.
+`topic_label` from the `topic` argument, `detected_language_name` from `detected_language`
+and `service_card` from the `service` argument. An action can ask for another language
+than the conversation's with the `render_in` argument.
 Lists are joined for the language, and in right-to-left languages the filled-in names are
 isolated so that Latin text keeps its direction. Logs never contain conversation text.
 """
@@ -27,6 +29,7 @@ from bot.i18n.formatting import (
     babel_locale,
     format_list,
     isolate,
+    language_name,
     placeholders,
     safe_format,
     text_direction,
@@ -82,7 +85,9 @@ async def handle_nlg(request: web.Request) -> web.Response:
         logger.warning("NLG request for an unknown response %r.", name[:100])
         return _error(404, f"Unknown response {name!r}: it is not in domain.yml.")
 
-    lang = resolve_language(slots.get("language"))
+    # An action may ask for another language than the conversation's (`render_in`), e.g. to
+    # answer a message in an unsupported language in English and in the city's language.
+    lang = resolve_language(arguments.get("render_in") or slots.get("language"))
     return web.json_response(render_response(template, lang, arguments, slots))
 
 
@@ -152,6 +157,9 @@ def _placeholder_value(
         if name == "topic_label":
             topic = arguments.get("topic")
             return topic_label(topic, lang) if isinstance(topic, str) and topic else ""
+        if name == "detected_language_name":
+            code = arguments.get("detected_language")
+            return language_name(code, lang) if isinstance(code, str) and code else ""
         value = slots.get(name)
     if isinstance(value, list | tuple):
         items = [_scalar_text(item, lang, rtl) for item in value]

@@ -11,7 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.city import ActionConfirmCity, ActionUpdateCity
-from actions.language import ActionUpdateLanguage
+from actions.language import (
+    ActionConfirmLanguage,
+    ActionLanguageNotSupported,
+    ActionUpdateLanguage,
+)
 from actions.session import ActionSessionStart
 from actions.topics import ActionAnswerTopic, ActionFallback, ActionOutOfScope
 from bot.directory.models import Service, ServiceTranslation
@@ -243,3 +247,47 @@ async def test_a_new_session_keeps_language_and_city_only():
         SlotSet("city", "wien"),
         ActionExecuted("action_listen"),
     ]
+
+
+async def test_a_message_in_somali_lists_offices_in_english_and_german(directory):
+    t = tracker(
+        "Waxaan u baahanahay guri cusub",
+        "other_language",
+        detected={"code": "so", "confidence": 0.93},
+        city="wien",
+        language="de",
+    )
+    messages, _ = await run(ActionLanguageNotSupported(), t)
+    notices = [m for m in messages if m["response"] == "utter_language_not_supported"]
+    assert [m["render_in"] for m in notices] == ["en", "de"]
+    assert all(m["detected_language"] == "so" for m in notices)
+    shown = cards(messages)
+    assert shown, "an office that speaks Somali or offers interpreters"
+    assert any("so" in c["languages"] or c["interpreters"] for c in shown)
+    menu = messages[-1]
+    assert menu["response"] == "utter_language_menu"
+    assert [b["title"] for b in menu["buttons"]][:2] == ["Deutsch", "English"]
+    assert menu["buttons"][2]["payload"] == '/choose_language{"language": "uk"}'
+
+
+async def test_without_a_city_the_other_language_notice_asks_for_it(directory):
+    t = tracker(
+        "Ku mund ta regjistroj adresën time?",
+        "other_language",
+        detected={"code": "sq", "confidence": 0.9},
+    )
+    messages, events = await run(ActionLanguageNotSupported(), t)
+    assert responses(messages) == [
+        "utter_language_not_supported_no_city",
+        "utter_language_not_supported_no_city",
+        "utter_language_menu",
+    ]
+    assert [m["render_in"] for m in messages[:2]] == ["en", "de"] and events == []
+
+
+async def test_asking_for_another_language_without_naming_one_shows_the_menu():
+    messages, _ = await run(
+        ActionConfirmLanguage(), tracker("other language please", "choose_language")
+    )
+    assert responses(messages) == ["utter_language_menu"]
+    assert len(messages[0]["buttons"]) == 10

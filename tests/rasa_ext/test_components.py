@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.rasa_ext.language_detector import LanguageDetector
+from bot.rasa_ext.language_detector import (
+    LanguageDetector,
+    fit_language_classifier,
+    language_training_examples,
+)
 from bot.rasa_ext.normalizer import TextNormalizer, normalize_text
+from bot.rasa_ext.other_language import OtherLanguageIntent
 
 
 @pytest.fixture(scope="module")
 def detector() -> LanguageDetector:
-    return LanguageDetector(LanguageDetector.get_default_config())
+    """The detector as `rasa train` builds it: lingua plus a classifier on data/nlu."""
+    config = LanguageDetector.get_default_config()
+    classifier = fit_language_classifier(
+        *language_training_examples(REPO / "data" / "nlu", config["languages"])
+    )
+    return LanguageDetector(config, classifier=classifier)
+
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_control_characters_and_extra_spaces_are_removed():
@@ -67,6 +82,34 @@ def test_each_launch_language_is_recognised(detector, text, code):
     assert 0.0 < language["confidence"] <= 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("need a copy of my Meldebescheinigung", "en"),
+        ("mon Berechtigungsschein expire bientot", "fr"),
+        ("wein a2dar a3mel anmeldung bi dortmund", "ar"),
+        ("koja mitoonam sabte nam konam", "fa"),
+        ("gde sdelat anmeldung v dortmunde", "ru"),
+    ],
+)
+def test_how_newcomers_write_is_recognised(detector, text, code):
+    assert detector.detect(text)["code"] == code
+
+
+def test_a_language_we_cannot_chat_in_is_recognised(detector):
+    assert detector.detect("Waxaan u baahanahay guri cusub magaalada")["code"] == "so"
+
+
+def test_without_a_trained_classifier_lingua_alone_decides():
+    alone = LanguageDetector(LanguageDetector.get_default_config())
+    assert alone.detect("Wo kann ich mich in Dortmund anmelden?")["code"] == "de"
+
+
+def test_missing_language_data_is_named(tmp_path):
+    with pytest.raises(ValueError, match="no training data for"):
+        language_training_examples(tmp_path, ["de"])
+
+
 def test_an_empty_message_has_no_language(detector):
     (message,) = detector.process([Message({TEXT: ""})])
     assert message.get("language") == {"code": None, "confidence": 0.0}
@@ -75,3 +118,56 @@ def test_an_empty_message_has_no_language(detector):
 def test_an_unknown_language_in_the_configuration_is_named():
     with pytest.raises(ValueError, match="'xx'"):
         LanguageDetector({"languages": ["de"], "other_languages": ["xx"]})
+
+
+def test_tigrinya_is_recognised_by_its_script(detector):
+    (message,) = detector.process([Message({TEXT: "ኣበይ ክምዝገብ ይኽእል?"})])
+    assert message.get("language") == {"code": "ti", "confidence": 1.0}
+
+
+def parsed(text: str, language: dict, intent: str = "ask_housing") -> Message:
+    return Message(
+        {TEXT: text, "language": language, "intent": {"name": intent, "confidence": 0.7}}
+    )
+
+
+def test_a_clear_message_in_another_language_gets_other_language():
+    component = OtherLanguageIntent(OtherLanguageIntent.get_default_config())
+    (message,) = component.process(
+        [parsed("Waxaan u baahanahay guri cusub", {"code": "so", "confidence": 0.93})]
+    )
+    assert message.get("intent") == {"name": "other_language", "confidence": 0.93}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Ich suche eine Wohnung in Dortmund", {"code": "de", "confidence": 0.9}),
+        ("guri cusub", {"code": "so", "confidence": 0.93}),  # too short to be sure
+        ("Waxaan u baahanahay guri cusub", {"code": "so", "confidence": 0.3}),
+    ],
+)
+def test_supported_short_or_unclear_messages_keep_their_intent(text, language):
+    component = OtherLanguageIntent(OtherLanguageIntent.get_default_config())
+    (message,) = component.process([parsed(text, language)])
+    assert message.get("intent")["name"] == "ask_housing"
+
+
+def test_e5_puts_the_same_question_in_two_languages_close_together():
+    from bot.rasa_ext.e5_featurizer import E5SentenceFeaturizer
+
+    german, english, other = E5SentenceFeaturizer.embed(
+        ["Wo kann ich mich anmelden?", "Where can I register my address?", "Ich mag Fußball"]
+    )
+    assert german.shape == (384,)
+    assert float(german @ english) > float(german @ other)
+
+
+def test_e5_adds_one_sentence_feature_per_message():
+    from bot.rasa_ext.e5_featurizer import E5SentenceFeaturizer
+
+    featurizer = E5SentenceFeaturizer("e5", E5SentenceFeaturizer.get_default_config())
+    (message,) = featurizer.process([Message({TEXT: "Ich suche eine Wohnung"})])
+    sequence, sentence = message.get_dense_features(TEXT)
+    assert sequence is None
+    assert sentence.features.shape == (1, 384)

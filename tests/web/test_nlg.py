@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from bot.i18n.catalog import resolve_language
 from bot.i18n.domain_responses import load_responses
 from bot.web.app import create_app
 from bot.web.nlg import render_response
@@ -252,10 +253,11 @@ async def test_service_card_with_unknown_hours_shows_no_time(client, language):
     assert not re.search(r"\d{1,2}:\d{2}", hours)
 
 
-async def test_a_language_without_a_catalog_is_answered_in_english(client):
-    data = await render(client, nlg_request("utter_service_card", "ar", {"service": SERVICE}))
-    assert "Open now until" in data["text"]
-    assert FSI not in data["text"]  # English text: nothing to isolate
+def test_a_language_without_a_catalog_is_answered_in_english(tmp_path):
+    (tmp_path / "de" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "de" / "LC_MESSAGES" / "messages.po").write_text("")
+    assert resolve_language("ar", tmp_path) == "en"
+    assert resolve_language("de-AT", tmp_path) == "de"
 
 
 def test_right_to_left_text_isolates_latin_parts():
@@ -338,3 +340,17 @@ async def test_unknown_response_is_404_and_logged_without_message_text(client, c
     assert "utter_does_not_exist" in caplog.text
     assert USER_TEXT not in caplog.text
     assert "Geheimweg" not in caplog.text
+
+
+async def test_an_action_can_ask_for_another_language_than_the_conversation(client):
+    kwargs = {"detected_language": "so", "city_name": "Wien", "render_in": "de"}
+    data = await render(client, nlg_request("utter_language_not_supported", "en", kwargs))
+    assert "Somali" in data["text"]  # the language's German name
+    assert "Wien" in data["text"]
+    assert data["text"] != DOMAIN["utter_language_not_supported"]
+
+
+async def test_the_unsupported_language_is_named_in_the_reply_language(client):
+    kwargs = {"detected_language": "sq", "city_name": "Vienna", "render_in": "en"}
+    data = await render(client, nlg_request("utter_language_not_supported", "de", kwargs))
+    assert data["text"].startswith("I cannot write in Albanian yet.")
