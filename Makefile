@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py -name '*.yml' -o -name '*.py' 2>/dev/null)
 
 .PHONY: help run shell train test lint check-catalogs catalogs validate load-directory \
-        test-app test-rasa test-conversations test-e2e bench envs clean
+        test-app test-rasa test-conversations test-e2e bench eval envs clean
 
 help:
 	@echo "make run     start Welcome Desk (Rasa :$(RASA_PORT), actions :$(ACTION_PORT), web :$(WEB_PORT))"
@@ -34,6 +34,7 @@ help:
 	@echo "make shell   chat with the assistant in the terminal"
 	@echo "make train   train the Rasa model (only when data or config changed)"
 	@echo "make bench   measure reply latency, memory and training time (reports/bench.json)"
+	@echo "make eval    NLU quality per language on the held-out sets (reports/eval.json)"
 	@echo "make lint    ruff"
 	@echo "make load-directory   load data/directory/*.yaml into the directory database"
 	@echo "make catalogs         extract and update the translation catalogs"
@@ -113,6 +114,19 @@ test-e2e: $(MODEL) .venv/app/.installed
 
 bench: envs $(MODEL)
 	$(APP_BIN)/python -m bench
+
+# NLU quality per language on tests/nlu, for the model of config.yml and for each
+# alternative pipeline in eval/pipelines/ (trained NLU-only, when its inputs changed).
+EVAL_PIPELINES := $(basename $(notdir $(wildcard eval/pipelines/*.yml)))
+EVAL_MODELS := $(foreach p,$(EVAL_PIPELINES),models/eval-$(p).tar.gz)
+
+eval: envs $(MODEL) $(EVAL_MODELS)
+	PYTHONWARNINGS=ignore $(RASA_BIN)/python -m bot.rasa_ext.evaluation \
+	  --model "config.yml=$(MODEL)" $(foreach p,$(EVAL_PIPELINES),--model "$(p)=models/eval-$(p).tar.gz")
+
+models/eval-%.tar.gz: eval/pipelines/%.yml $(TRAINING_INPUTS) | .venv/rasa/.installed
+	@echo "==> training the NLU model of pipeline $*"
+	$(RASA) train nlu --config $< --fixed-model-name eval-$* --out models
 
 clean:
 	rm -rf models var reports results

@@ -36,6 +36,7 @@ class CityEntry(_Strict):
     slug: Slug
     name: NonEmpty
     names: LocalizedText = {}
+    aliases: list[NonEmpty] = []
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     timezone: NonEmpty
     holiday_subdivision: str | None = None

@@ -95,6 +95,7 @@ async def replace_city(
         slug=entry.slug,
         name=entry.name,
         names=dict(entry.names),
+        aliases=list(entry.aliases),
         country=entry.country,
         timezone=entry.timezone,
         holiday_subdivision=entry.holiday_subdivision,

@@ -50,6 +50,8 @@ class City(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Other names people use for the city, by language ({"en": "Vienna"}).
     names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # More spellings to recognise (inflected forms, transliterations): "Wiedniu", "Wenen".
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     country: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64))
     holiday_subdivision: Mapped[str | None] = mapped_column(String(16))

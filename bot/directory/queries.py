@@ -6,7 +6,6 @@ language where the directory has a translation, else in English, else the city's
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -32,12 +31,7 @@ from bot.directory.opening_hours import (
     city_holidays,
     opening_status,
 )
-
-
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive form of a name ("Wien " -> "wien", "Köln" -> "koln")."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+from bot.folding import fold_for_matching
 
 
 async def all_cities(session: AsyncSession) -> list[City]:
@@ -45,12 +39,13 @@ async def all_cities(session: AsyncSession) -> list[City]:
 
 
 async def find_city(session: AsyncSession, name: str | None) -> City | None:
-    """The city called `name` (its slug, own name or another language's name), or None."""
+    """The city called `name` (slug, own name, a language's name or an alias), or None."""
     if not name or not name.strip():
         return None
-    wanted = _fold(name)
+    wanted = fold_for_matching(name)
     for city in await all_cities(session):
-        if wanted in {_fold(city.slug), _fold(city.name), *map(_fold, city.names.values())}:
+        known = {city.slug, city.name, *city.names.values(), *city.aliases}
+        if wanted in {fold_for_matching(name) for name in known}:
             return city
     return None
 

@@ -7,12 +7,12 @@ ambiguous message ("ok", "Dortmund", a phone number) never changes the language.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale
 
+from bot.folding import fold_for_matching
 from bot.languages import ENDONYMS, FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES
 
 # Detection counts as clear evidence only at this confidence, on a message this long.
@@ -45,27 +45,30 @@ _EXTRA_NAMES = {
     "spanish": "es",
     "spanisch": "es",
     "polish": "pl",
-    "polnisch": "pl", "castellano": "es",
+    "polnisch": "pl",
+    "castellano": "es",
+    "фарси": "fa",
+    "фарсі": "fa",
+    "دری": "fa",
+    "پارسی": "fa",
+    "انکلیزی": "en",
+    "انجلیزی": "en",
+    "ترکی": "tr",
 }
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
 @lru_cache(maxsize=1)
 def _language_names() -> dict[str, str]:
     """Every supported language's name in every supported language, folded → code."""
-    names = {_fold(name): code for name, code in _EXTRA_NAMES.items()}
+    names = {fold_for_matching(name): code for name, code in _EXTRA_NAMES.items()}
     for code, endonym in ENDONYMS.items():
-        names[_fold(endonym)] = code
+        names[fold_for_matching(endonym)] = code
     for display in SUPPORTED_LANGUAGES:
         locale = Locale.parse(display)
         for code in SUPPORTED_LANGUAGES:
             name = locale.languages.get(code)
             if name:
-                names[_fold(name)] = code
+                names[fold_for_matching(name)] = code
     return names
 
 
@@ -75,10 +78,13 @@ def language_from_name(text: str | None) -> str | None:
         return None
     if text.strip().lower() in SUPPORTED_LANGUAGES:
         return text.strip().lower()
-    folded = _fold(text)
+    folded = fold_for_matching(text)
     names = _language_names()
     if folded in names:
         return names[folded]
+    for word in folded.split():
+        if word in names:
+            return names[word]
     # Inflected forms: "українською" for "українська", "по-русски" for "русский".
     for name, code in sorted(names.items(), key=lambda item: -len(item[0])):
         stem = name[: max(4, len(name) - 3)]

@@ -1,13 +1,14 @@
-"""NLU component: cleans the text of each message before it is tokenized.
+"""NLU component: folds what would split words wrongly, before the text is tokenized.
 
-Rasa environment. Unicode NFKC, control and format characters removed, whitespace
-collapsed, and very long messages cut to `max_chars` (marked `"truncated": true` in the
-parse result, so the assistant can ask for a shorter question).
+Rasa environment. Per character: Unicode NFKC, case folding, one apostrophe inside
+Ukrainian words (’ ' ʼ), Arabic diacritics and tatweel removed, alef forms folded, Arabic
+and Persian yeh and kaf made one, Arabic-Indic digits made 0-9, invisible characters
+removed, whitespace collapsed. Very long messages are cut to `max_chars` and marked
+`"truncated": true` in the parse result. Entity offsets in training data are moved along.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
@@ -15,25 +16,54 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.folding import ARABIC_DIACRITICS, LETTER_FOLDS, fold_letters
+
 TRUNCATED = "truncated"
-_WHITESPACE = re.compile(r"\s+")
-# Zero-width joiner/non-joiner are kept: Persian writes words with them.
+
+# Zero-width non-joiner and joiner are kept: Persian writes words with them.
 _KEEP_FORMAT = {"\u200c", "\u200d"}
 
 
+def _fold_char(char: str) -> str:
+    """What one character becomes ("" to drop it, " " for any whitespace)."""
+    if char in LETTER_FOLDS:
+        return LETTER_FOLDS[char]
+    if char in ARABIC_DIACRITICS:
+        return ""
+    category = unicodedata.category(char)
+    if category == "Cf" and char not in _KEEP_FORMAT:
+        return ""
+    if category == "Cc" or char.isspace():
+        return " "
+    return fold_letters(unicodedata.normalize("NFKC", char).casefold())
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """The normalised text and, for each position 0..len(text) of the original, its
+    position in the normalised text (so entity spans can be moved)."""
+    pieces: list[str] = []
+    positions: list[int] = []
+    length = 0
+    for char in text:
+        replacement = _fold_char(char)
+        if replacement == " " and (length == 0 or pieces[-1].endswith(" ")):
+            replacement = ""  # no leading or repeated whitespace
+        positions.append(length)
+        pieces.append(replacement)
+        length += len(replacement)
+    positions.append(length)
+    normalized = "".join(pieces)
+    stripped = normalized.rstrip(" ")
+    positions = [min(p, len(stripped)) for p in positions]
+    return stripped, positions
+
+
 def normalize_text(text: str) -> str:
-    """The text with compatibility forms folded and invisible characters removed."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(
-        " " if unicodedata.category(c) == "Cc" else c
-        for c in text
-        if unicodedata.category(c) != "Cf" or c in _KEEP_FORMAT
-    )
-    return _WHITESPACE.sub(" ", text).strip()
+    return normalize_with_offsets(text)[0]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
@@ -61,12 +91,14 @@ class TextNormalizer(GraphComponent):
         text = message.get(TEXT)
         if not isinstance(text, str):
             return
-        cleaned = normalize_text(text)
+        cleaned, positions = normalize_with_offsets(text)
         if len(cleaned) > self.max_chars:
             cleaned = cleaned[: self.max_chars]
             if mark:
                 message.set(TRUNCATED, True, add_to_output=True)
         message.set(TEXT, cleaned)
+        for entity in message.get(ENTITIES) or []:
+            entity["start"], entity["end"] = positions[entity["start"]], positions[entity["end"]]
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -75,10 +107,5 @@ class TextNormalizer(GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
-            text = example.get(TEXT)
-            # Entity offsets point into the original text: keep it if cleaning moves them.
-            if example.get("entities") and isinstance(text, str):
-                if len(normalize_text(text)) != len(text):
-                    continue
             self._normalize(example, mark=False)
         return training_data

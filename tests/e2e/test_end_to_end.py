@@ -148,3 +148,41 @@ async def test_the_demo_page_chat_answers_in_the_chosen_language(stack):
             assert response.status == 200
             replies = (await response.json())["replies"]
     assert any("Stelle" in reply for reply in replies), replies
+
+
+async def test_ukrainian_switches_to_german_on_request_and_back_by_writing(stack):
+    """Every reply is in the language the newcomer is using at that turn."""
+    sender = str(uuid.uuid4())
+    first = joined(await say(stack, "Де мені зареєструвати адресу в Дортмунді?", sender))
+    assert "Ці установи в місті" in first and "Перевірено" in first
+    assert "Geprüft" not in first and "Checked" not in first
+
+    second = joined(await say(stack, "Deutsch bitte", sender))
+    assert "ich schreibe auf Deutsch" in second
+
+    third = joined(await say(stack, "Wo finde ich einen Deutschkurs?", sender))
+    assert "Diese Stellen in Dortmund" in third and "Geprüft am" in third
+
+    fourth = joined(await say(stack, "Де знайти лікаря, який говорить українською?", sender))
+    assert "Перевірено" in fourth and "Geprüft" not in fourth
+
+
+async def test_arabic_replies_keep_latin_names_readable(stack):
+    replies = await say(stack, "أين يمكنني تسجيل عنواني في دورتموند؟")
+    answer = joined(replies)
+    assert "\u2068" in answer and "\u2069" in answer  # names and addresses isolated
+    assert "📍" in answer
+
+
+async def test_dari_is_answered_as_persian(stack):
+    answer = joined(await say(stack, "من در ویانا زندگی می‌کنم و به کورس زبان آلمانی ضرورت دارم"))
+    assert "تاریخ بررسی" in answer  # Persian "checked on"
+    assert "Checked on" not in answer
+
+
+async def test_somali_is_recognised_and_answered_in_english_and_german(stack):
+    sender = str(uuid.uuid4())
+    await say(stack, "Wien", sender)
+    answer = joined(await say(stack, "Waxaan u baahanahay guri cusub, yaa i caawin kara?", sender))
+    assert "I cannot write in Somali yet." in answer
+    assert "Somali" in answer.split("I cannot write in Somali yet.", 1)[1]  # then in German

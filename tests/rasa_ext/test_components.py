@@ -32,12 +32,44 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_control_characters_and_extra_spaces_are_removed():
-    assert normalize_text("wo\x00 kann\tich\u200b  mich\r\nanmelden") == "wo kann ich mich anmelden"
+    assert (
+        normalize_text(" wo\x00 kann\tich\u200b  mich\r\nanmelden ") == "wo kann ich mich anmelden"
+    )
 
 
-def test_compatibility_forms_are_folded_and_persian_zwnj_is_kept():
-    assert normalize_text("ｗｏｈｎｕｎｇ") == "wohnung"
+def test_compatibility_forms_and_case_are_folded_and_persian_zwnj_is_kept():
+    assert normalize_text("ＷＯＨＮＵＮＧ") == "wohnung"
+    assert normalize_text("Anmeldung") == "anmeldung"
     assert normalize_text("می\u200cخواهم") == "می\u200cخواهم"
+
+
+@pytest.mark.parametrize(
+    ("written", "folded"),
+    [
+        ("п’ять", "п'ять"),  # Ukrainian apostrophe variants
+        ("пʼять", "п'ять"),
+        ("مَدْرَسَة", "مدرسه"),  # diacritics, teh marbuta
+        ("مـــدرسة", "مدرسه"),  # tatweel
+        ("أين إقامة آمنة", "این اقامه امنه"),  # alef forms (and yeh)
+        ("كيف يمكنني", "کیف یمکننی"),  # Arabic kaf and yeh -> Persian letters
+        ("یک کلاس", "یک کلاس"),  # Persian stays as it is
+        ("٠٢٣١ ۵۰", "0231 50"),  # Arabic-Indic and Persian digits
+    ],
+)
+def test_letters_that_split_words_are_folded(written, folded):
+    assert normalize_text(written) == folded
+
+
+def test_entity_spans_move_with_the_text():
+    text = "ich  wohne in  Wien"
+    example = Message({TEXT: text, "entities": [{"start": 15, "end": 19, "value": "Wien"}]})
+    (example,) = (
+        TextNormalizer({"max_chars": 1000})
+        .process_training_data(TrainingData([example]))
+        .training_examples
+    )
+    entity = example.get("entities")[0]
+    assert example.get(TEXT)[entity["start"] : entity["end"]] == "wien"
 
 
 def test_a_very_long_message_is_cut_and_marked():
@@ -50,14 +82,6 @@ def test_a_very_long_message_is_cut_and_marked():
 def test_a_short_message_is_not_marked():
     (message,) = TextNormalizer({"max_chars": 1000}).process([Message({TEXT: "hallo"})])
     assert "truncated" not in message.as_dict(only_output_properties=True)
-
-
-def test_training_examples_with_entities_keep_their_offsets():
-    example = Message(
-        {TEXT: "ich  wohne in Wien", "entities": [{"start": 14, "end": 18, "value": "Wien"}]}
-    )
-    data = TextNormalizer({"max_chars": 1000}).process_training_data(TrainingData([example]))
-    assert data.training_examples[0].get(TEXT) == "ich  wohne in Wien"
 
 
 @pytest.mark.parametrize(
