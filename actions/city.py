@@ -13,7 +13,8 @@ from actions.common import (
     conversation_language,
     current_city,
     directory_session,
-    known_city_names,
+    utter_ask_city,
+    utter_city_not_served,
 )
 from actions.topics import answer_topic
 from bot.directory.queries import find_city
@@ -62,18 +63,11 @@ class ActionConfirmCity(Action):
         async with directory_session() as session:
             unknown = tracker.get_slot("unknown_city")
             if unknown:
-                dispatcher.utter_message(
-                    response="utter_city_not_served",
-                    unknown_city=unknown,
-                    known_cities=await known_city_names(session, language),
-                )
+                await utter_city_not_served(dispatcher, session, unknown, language)
                 return [SlotSet("unknown_city", None)]
             city = await current_city(session, tracker)
             if city is None:
-                dispatcher.utter_message(
-                    response="utter_ask_city",
-                    known_cities=await known_city_names(session, language),
-                )
+                await utter_ask_city(dispatcher, session, language)
                 return []
             pending = tracker.get_slot("pending_topic")
             if pending:

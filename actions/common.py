@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.db import session_maker
@@ -46,3 +47,23 @@ def city_name(city: City, language: str) -> str:
 
 async def known_city_names(session: AsyncSession, language: str) -> list[str]:
     return [city_name(city, language) for city in await all_cities(session)]
+
+
+async def utter_ask_city(
+    dispatcher: CollectingDispatcher, session: AsyncSession, language: str
+) -> None:
+    """Ask which city the user lives in, naming the cities the directory knows."""
+    dispatcher.utter_message(
+        response="utter_ask_city", known_cities=await known_city_names(session, language)
+    )
+
+
+async def utter_city_not_served(
+    dispatcher: CollectingDispatcher, session: AsyncSession, unknown: str, language: str
+) -> None:
+    """Say that the directory has nothing for `unknown`, naming the cities it knows."""
+    dispatcher.utter_message(
+        response="utter_city_not_served",
+        unknown_city=unknown,
+        known_cities=await known_city_names(session, language),
+    )

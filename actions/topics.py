@@ -14,9 +14,10 @@ from actions.common import (
     conversation_language,
     current_city,
     directory_session,
-    known_city_names,
     latest_intent,
     now,
+    utter_ask_city,
+    utter_city_not_served,
 )
 from bot.directory.models import City
 from bot.directory.queries import service_answer, services_for_topic
@@ -69,18 +70,11 @@ class ActionAnswerTopic(Action):
         async with directory_session() as session:
             unknown = tracker.get_slot("unknown_city")
             if unknown:
-                dispatcher.utter_message(
-                    response="utter_city_not_served",
-                    unknown_city=unknown,
-                    known_cities=await known_city_names(session, language),
-                )
+                await utter_city_not_served(dispatcher, session, unknown, language)
                 return [SlotSet("unknown_city", None), SlotSet("pending_topic", topic)]
             city = await current_city(session, tracker)
             if city is None:
-                dispatcher.utter_message(
-                    response="utter_ask_city",
-                    known_cities=await known_city_names(session, language),
-                )
+                await utter_ask_city(dispatcher, session, language)
                 return [SlotSet("pending_topic", topic)]
             if topic is None:
                 dispatcher.utter_message(response="utter_default")
@@ -97,9 +91,7 @@ async def utter_general_counselling(
     async with directory_session() as session:
         city = await current_city(session, tracker)
         if city is None:
-            dispatcher.utter_message(
-                response="utter_ask_city", known_cities=await known_city_names(session, language)
-            )
+            await utter_ask_city(dispatcher, session, language)
             return [SlotSet("pending_topic", "counselling")]
         answer = await service_answer(
             session, city, city.general_counselling_service_id, language, now()

@@ -105,9 +105,15 @@ class LanguageEvidence:
 
 
 def choose_language(current: str | None, evidence: LanguageEvidence) -> str:
-    """The conversation language after this message."""
+    """The conversation language after this message.
+
+    An explicit request wins, then a channel hint (a channel sends one when the user picks
+    a language in its menu), then clear evidence from the text; otherwise it stays.
+    """
     if evidence.requested in SUPPORTED_LANGUAGES:
         return evidence.requested
+    if evidence.channel_hint in SUPPORTED_LANGUAGES:
+        return evidence.channel_hint
     words = len(evidence.text.split())
     clear = (
         evidence.detected in SUPPORTED_LANGUAGES
@@ -116,11 +122,6 @@ def choose_language(current: str | None, evidence: LanguageEvidence) -> str:
     )
     if clear:
         return evidence.detected
-    if evidence.channel_hint in SUPPORTED_LANGUAGES and (
-        current is None or evidence.channel_hint != current
-    ):
-        # A hint is the widget's chosen language: follow it unless the text said otherwise.
-        return evidence.channel_hint
     if current in SUPPORTED_LANGUAGES:
         return current
     if evidence.detected in SUPPORTED_LANGUAGES and evidence.confidence >= 0.3:

@@ -291,3 +291,15 @@ async def test_asking_for_another_language_without_naming_one_shows_the_menu():
     )
     assert responses(messages) == ["utter_language_menu"]
     assert len(messages[0]["buttons"]) == 10
+
+
+async def test_a_language_picked_in_the_channel_menu_wins_once():
+    picked = tracker(
+        "Ich brauche eine Wohnung in Wien",
+        "ask_housing",
+        detected={"code": "de", "confidence": 0.95},
+        metadata={"language": "uk"},
+        language="de",
+    )
+    _, events = await run(ActionUpdateLanguage(), picked)
+    assert SlotSet("language", "uk") in events

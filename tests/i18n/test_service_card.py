@@ -1,53 +1,13 @@
 """The service card: one office as short lines in the user's language."""
 
-import copy
 import re
 
 import pytest
 
 from bot.i18n.service_card import render_service_card, source_host
+from tests.sample_card import make_card
 
 FSI, PDI = "\u2068", "\u2069"
-
-
-def make_card(**overrides):
-    card = {
-        "id": "do-migrado-friedensplatz",
-        "name": "MigraDo – Service Centre for Migration and Integration",
-        "description": (
-            "City first stop: advice for all newcomers and referral to the right office."
-        ),
-        "address": "Friedensplatz 7, 44135 Dortmund",
-        "timezone": "Europe/Berlin",
-        "opening": {
-            "known": True,
-            "now": "2026-11-23T10:00:00+01:00",
-            "is_open": True,
-            "mode": "walk_in",
-            "closes_at": "2026-11-23T12:00:00+01:00",
-            "next_opening": "2026-11-24T07:30:00+01:00",
-            "next_mode": "walk_in",
-            "closed_today_reason": None,
-            "holiday_name": None,
-            "closure_reason": None,
-            "appointment_only": None,
-            "hours_note": None,
-        },
-        "languages": ["de", "en", "uk"],
-        "interpreters": True,
-        "phone": "+49 231 50-0",
-        "email": "migrado@dortmund.de",
-        "url": "https://www.dortmund.de/migrado",
-        "last_reviewed_at": "2025-03-01",
-        "review_due": True,
-        "source_url": "https://www.dortmund.de/themen/migration/",
-    }
-    card = copy.deepcopy(card)
-    opening = overrides.pop("opening", None)
-    if opening:
-        card["opening"].update(opening)
-    card.update(overrides)
-    return card
 
 
 def hours_line(text):

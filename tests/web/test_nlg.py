@@ -12,6 +12,7 @@ from bot.i18n.catalog import resolve_language
 from bot.i18n.domain_responses import load_responses
 from bot.web.app import create_app
 from bot.web.nlg import render_response
+from tests.sample_card import make_card
 
 DOMAIN = load_responses()
 
@@ -27,35 +28,7 @@ RASA_RESPONSE_TYPES = {
     "image": (str, type(None)),
 }
 
-SERVICE = {
-    "id": "do-migrado-friedensplatz",
-    "name": "MigraDo – Service Centre for Migration and Integration",
-    "description": "City first stop: advice for all newcomers and referral to the right office.",
-    "address": "Friedensplatz 7, 44135 Dortmund",
-    "timezone": "Europe/Berlin",
-    "opening": {
-        "known": True,
-        "now": "2026-11-23T10:00:00+01:00",
-        "is_open": True,
-        "mode": "walk_in",
-        "closes_at": "2026-11-23T12:00:00+01:00",
-        "next_opening": "2026-11-24T07:30:00+01:00",
-        "next_mode": "walk_in",
-        "closed_today_reason": None,
-        "holiday_name": None,
-        "closure_reason": None,
-        "appointment_only": None,
-        "hours_note": None,
-    },
-    "languages": ["de", "en", "uk"],
-    "interpreters": True,
-    "phone": "+49 231 50-0",
-    "email": None,
-    "url": None,
-    "last_reviewed_at": "2025-03-01",
-    "review_due": True,
-    "source_url": "https://www.dortmund.de/themen/migration/",
-}
+SERVICE = make_card()
 
 USER_TEXT = "Wo kann ich meine Wohnung anmelden? Meine Adresse ist Geheimweg 1."
 

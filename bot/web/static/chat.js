@@ -4,6 +4,9 @@
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
   const language = document.getElementById("language");
+  // The chosen language is sent once, when it changes: after that the conversation follows
+  // what the newcomer writes.
+  let sentLanguage = "";
   let sender = localStorage.getItem("welcome-desk-sender");
   if (!sender) {
     sender = "web-" + crypto.randomUUID();
@@ -25,12 +28,14 @@
     if (!text.trim()) return;
     input.value = "";
     show(text, "user");
+    const chosen = language.value !== sentLanguage ? language.value : undefined;
     try {
       const response = await fetch("/api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender, message: text, language: language.value || undefined }),
+        body: JSON.stringify({ sender, message: text, language: chosen || undefined }),
       });
+      sentLanguage = language.value;
       const body = await response.json();
       if (!response.ok) return show(body.error || "Something went wrong.", "error");
       body.replies.forEach((reply) => show(reply, "bot"));
