@@ -114,6 +114,7 @@ test-e2e: $(MODEL) .venv/app/.installed
 
 bench: envs $(MODEL)
 	$(APP_BIN)/python -m bench
+	$(APP_BIN)/python -m bench.directory_scale
 
 # NLU quality per language on tests/nlu, for the model of config.yml and for each
 # alternative pipeline in eval/pipelines/ (trained NLU-only, when its inputs changed).

@@ -140,6 +140,8 @@ class ServiceTranslation(Base):
 
 class Location(Base):
     __tablename__ = "location"
+    # Nearest-office search: a bounding box on latitude, then longitude within the index.
+    __table_args__ = (Index("ix_location_latitude_longitude", "latitude", "longitude"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     organization_id: Mapped[str] = mapped_column(
@@ -159,7 +161,9 @@ class ServiceAtLocation(Base):
     service_id: Mapped[str] = mapped_column(
         ForeignKey("service.id", ondelete="CASCADE"), index=True
     )
-    location_id: Mapped[str] = mapped_column(ForeignKey("location.id", ondelete="CASCADE"))
+    location_id: Mapped[str] = mapped_column(
+        ForeignKey("location.id", ondelete="CASCADE"), index=True
+    )
 
     location: Mapped[Location] = relationship()
 
@@ -253,7 +257,8 @@ class Attribute(Base):
     __table_args__ = (Index("ix_attribute_term_link", "taxonomy_term_id", "link_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    link_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    # Indexed on its own too: a service's topics (ranking, and deleting a city).
+    link_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
     link_type: Mapped[str] = mapped_column(String(32), default="service")
     taxonomy_term_id: Mapped[str] = mapped_column(ForeignKey("taxonomy_term.id"))
 

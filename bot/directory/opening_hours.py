@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -140,6 +141,9 @@ class _Slot:
         return (self.opens_utc, _MODE_RANK[self.period.mode], self.closes_utc)
 
 
+# Pure, and asked the same few (day, time, zone) triples over and over: most offices open
+# and close on the same quarter hours, and a search works out the same days for each.
+@lru_cache(maxsize=8192)
 def _instant(day: date, t: time, tz: ZoneInfo) -> datetime:
     """The real instant (UTC) at which the clock in `tz` shows `t` on `day`.
 

@@ -1,4 +1,4 @@
-"""What the assistant asks the directory: cities, services for a topic, and their cards.
+"""What the assistant asks the directory: cities, services for a topic or nearby, their cards.
 
 App environment. All functions take an `AsyncSession`; texts are returned in the asked
 language where the directory has a translation, else in English, else the city's language.
@@ -6,22 +6,38 @@ language where the directory has a translation, else in English, else the city's
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Exists,
+    ScalarSelect,
+    Select,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from bot.directory.models import (
+    Address,
     Attribute,
     City,
     Language,
     Location,
+    Schedule,
+    ScheduleException,
     Service,
     ServiceAtLocation,
+    ServiceTranslation,
     TaxonomyTerm,
 )
 from bot.directory.opening_hours import (
@@ -79,6 +95,10 @@ class ServiceAnswer:
     language: str
     now: datetime
     status: OpeningStatus
+    # nearest_services only: how far the service's nearest location is from the user, and
+    # which location that is (its address is the one shown).
+    distance_m: float | None = None
+    location_id: str | None = None
 
     @property
     def review_due(self) -> bool:
@@ -89,7 +109,10 @@ class ServiceAnswer:
         return _text(self.service, field, self.language, self.city.default_language)
 
     def address(self) -> str | None:
-        for link in self.service.service_at_locations:
+        links = self.service.service_at_locations
+        if self.location_id:  # the location the distance is measured to comes first
+            links = sorted(links, key=lambda link: link.location_id != self.location_id)
+        for link in links:
             for address in link.location.addresses:
                 place = " ".join(p for p in (address.postal_code, address.city) if p)
                 return f"{address.address_1}, {place}" if place else address.address_1
@@ -128,6 +151,7 @@ class ServiceAnswer:
             "last_reviewed_at": service.last_reviewed_at.isoformat(),
             "review_due": self.review_due,
             "source_url": service.source_url,
+            "distance_m": round(self.distance_m) if self.distance_m is not None else None,
         }
 
 
@@ -135,17 +159,7 @@ def service_status(service: Service, city: City, now: datetime, language: str) -
     """Where `service` stands at `now`, with the city's public holidays and its closures."""
     tz = ZoneInfo(city.timezone)
     local = now.astimezone(tz)
-    hours = [
-        WeeklyHours(
-            byday=frozenset(s.byday.split(",")),
-            opens_at=s.opens_at,
-            closes_at=s.closes_at,
-            mode=s.attending_type,
-            valid_from=s.valid_from,
-            valid_to=s.valid_to,
-        )
-        for s in service.schedules
-    ]
+    hours = [_weekly_hours(s) for s in service.schedules]
     closures = [
         Closure(
             first_day=e.first_day,
@@ -158,27 +172,65 @@ def service_status(service: Service, city: City, now: datetime, language: str) -
     return opening_status(hours, now, tz, public_holidays=public_holidays, closures=closures)
 
 
-def _rank(answer: ServiceAnswer, topic_count: int) -> tuple:
+def _weekly_hours(schedule) -> WeeklyHours:  # a Schedule, or a row with its columns
+    return WeeklyHours(
+        byday=frozenset(schedule.byday.split(",")),
+        opens_at=schedule.opens_at,
+        closes_at=schedule.closes_at,
+        mode=schedule.attending_type,
+        valid_from=schedule.valid_from,
+        valid_to=schedule.valid_to,
+    )
+
+
+# Ranking needs only "open now", "opens within a day" and "hours known". A period opening
+# within 24 hours starts at the latest the day after tomorrow (a local day can be 23 hours
+# long), so two days of horizon give the same three answers as the full 21 days.
+_RANK_HORIZON_DAYS = 2
+
+
+@dataclass
+class _Candidate:
+    """What ranking needs to know about one service, read without loading the service."""
+
+    id: str
+    name: str  # as `ServiceAnswer.text("name") or service.name` shows it
+    speaks: bool  # delivered in the asked language
+    interpreters: bool | None
+    has_address: bool
+    topic_count: int
+    review_due: bool
+    hours: set[WeeklyHours]
+    closures: set[tuple[date, date]]
+
+
+def _rank(candidate: _Candidate, status: OpeningStatus, now: datetime) -> tuple:
     """Higher is better: speaks the language, open now or soon, specialised, complete."""
-    service, status = answer.service, answer.status
-    codes = {language.code for language in service.languages}
     score = 0.0
-    if answer.language in codes:
+    if candidate.speaks:
         score += 3
-    elif service.interpreters:
+    elif candidate.interpreters:
         score += 1
     if status.is_open:
         score += 2
-    elif status.next_opening and status.next_opening.opens - answer.now < timedelta(days=1):
+    elif status.next_opening and status.next_opening.opens - now < timedelta(days=1):
         score += 1
     if status.known:
         score += 1
-    if answer.address():
+    if candidate.has_address:
         score += 1
-    score += 2 / topic_count  # an office for this one thing beats a general first stop
-    if not answer.review_due:
+    score += 2 / candidate.topic_count  # an office for this one thing beats a general first stop
+    if not candidate.review_due:
         score += 0.5
-    return (-score, answer.text("name") or service.name)
+    return (-score, candidate.name, candidate.id)
+
+
+def _best_possible_score(candidate: _Candidate) -> float:
+    """The most `_rank` can give `candidate`, whatever its opening status."""
+    score = 3.0 if candidate.speaks else 1.0 if candidate.interpreters else 0.0
+    score += 2 + 1  # open now, hours known
+    score += 1 if candidate.has_address else 0
+    return score + 2 / candidate.topic_count + (0 if candidate.review_due else 0.5)
 
 
 def _with_everything(query):
@@ -194,6 +246,129 @@ def _with_everything(query):
     )
 
 
+def _with_everything_for_a_few(query):
+    """Like `_with_everything` in two queries instead of eight; for a handful of services.
+
+    Translations get their own query: they are the longest list, and joining them too
+    would multiply the rows of all the other lists.
+    """
+    return query.options(
+        selectinload(Service.translations),
+        joinedload(Service.phones),
+        joinedload(Service.languages),
+        joinedload(Service.schedules),
+        joinedload(Service.exceptions),
+        joinedload(Service.service_at_locations)
+        .joinedload(ServiceAtLocation.location)
+        .joinedload(Location.addresses),
+    )
+
+
+def _has_topic(topic: str | BindParameter) -> Exists:
+    # The term is looked up once per statement, not once per service.
+    term = select(TaxonomyTerm.id).where(TaxonomyTerm.code == topic).scalar_subquery()
+    return exists().where(Attribute.link_id == Service.id, Attribute.taxonomy_term_id == term)
+
+
+def _translated_name(language: BindParameter) -> ScalarSelect:
+    return (
+        select(func.nullif(ServiceTranslation.name, ""))
+        .where(ServiceTranslation.service_id == Service.id, ServiceTranslation.language == language)
+        .correlate(Service)
+        .scalar_subquery()
+    )
+
+
+# The statements below are built once, with bound parameters: building them and working
+# out their cache keys on every call cost about as much as running them.
+
+
+@lru_cache(maxsize=1)
+def _few_services_query() -> Select:
+    return _with_everything_for_a_few(
+        select(Service).where(Service.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+@lru_cache(maxsize=1)
+def _topic_candidates_query() -> Select:
+    """Ranking facts of a city's active services for a topic, one row per weekly row and
+    closure (few of each), so the hours come in the same round trip."""
+    return (
+        select(
+            Service.id,
+            # As `ServiceAnswer.text("name") or service.name`: asked language, English, city's.
+            func.coalesce(
+                *(_translated_name(bindparam(f"name_language_{i}")) for i in range(3)),
+                Service.name,
+            ).label("name"),
+            exists()
+            .where(Language.service_id == Service.id, Language.code == bindparam("language"))
+            .label("speaks"),
+            Service.interpreters,
+            exists()
+            .where(
+                ServiceAtLocation.service_id == Service.id,
+                Address.location_id == ServiceAtLocation.location_id,
+            )
+            .label("has_address"),
+            select(func.count())
+            .where(Attribute.link_id == Service.id)
+            .correlate(Service)
+            .scalar_subquery()
+            .label("topic_count"),
+            Service.last_reviewed_at,
+            Service.review_interval_days,
+            Schedule.id.label("schedule_id"),
+            Schedule.byday,
+            Schedule.opens_at,
+            Schedule.closes_at,
+            Schedule.attending_type,
+            Schedule.valid_from,
+            Schedule.valid_to,
+            ScheduleException.first_day,
+            ScheduleException.last_day,
+        )
+        .outerjoin(Schedule, Schedule.service_id == Service.id)
+        .outerjoin(ScheduleException, ScheduleException.service_id == Service.id)
+        .where(
+            Service.city_id == bindparam("city_id"),
+            Service.status == "active",
+            _has_topic(bindparam("topic")),
+        )
+    )
+
+
+async def _answers(
+    session: AsyncSession,
+    city: City,
+    ids: list[str],
+    language: str,
+    now: datetime,
+    nearest: dict[str, tuple[float, str]] | None = None,
+) -> list[ServiceAnswer]:
+    """Full answers for a few services of `city`, in the order of `ids`.
+
+    `nearest` gives the distance (m) and nearest location of each, for nearest_services.
+    """
+    if not ids:
+        return []
+    result = await session.scalars(_few_services_query(), {"ids": ids})
+    by_id = {service.id: service for service in result.unique()}
+    return [
+        ServiceAnswer(
+            by_id[i],
+            city,
+            language,
+            now,
+            service_status(by_id[i], city, now, language),
+            *(nearest[i] if nearest else (None, None)),
+        )
+        for i in ids
+        if i in by_id
+    ]
+
+
 async def services_for_topic(
     session: AsyncSession,
     city: City,
@@ -202,33 +377,204 @@ async def services_for_topic(
     now: datetime,
     limit: int = 3,
 ) -> list[ServiceAnswer]:
-    """The `limit` active services of `city` for `topic` that fit best, best first."""
-    has_topic = exists().where(
-        Attribute.link_id == Service.id,
-        Attribute.taxonomy_term_id == TaxonomyTerm.id,
-        TaxonomyTerm.code == topic,
-    )
-    query = _with_everything(
-        select(Service).where(Service.city_id == city.id, Service.status == "active", has_topic)
-    )
-    services = (await session.scalars(query)).all()
-    if not services:
+    """The `limit` active services of `city` for `topic` that fit best, best first.
+
+    Ranks on light rows read in one query (a few columns per service, with its weekly
+    hours and closures) and loads the full rows of the winners only: at hundreds of
+    services per topic and city, loading all of them fully was most of the time.
+    """
+    if limit < 1:
         return []
-    topic_counts = dict(
-        (
-            await session.execute(
-                select(Attribute.link_id, func.count())
-                .where(Attribute.link_id.in_([s.id for s in services]))
-                .group_by(Attribute.link_id)
+    parameters = {
+        "city_id": city.id,
+        "topic": topic,
+        "language": language,
+        "name_language_0": language,
+        "name_language_1": "en",
+        "name_language_2": city.default_language,
+    }
+    candidates: dict[str, _Candidate] = {}
+    for row in await session.execute(_topic_candidates_query(), parameters):
+        candidate = candidates.get(row.id)
+        if candidate is None:
+            due = row.last_reviewed_at + timedelta(days=row.review_interval_days)
+            candidate = candidates[row.id] = _Candidate(
+                id=row.id,
+                name=row.name,
+                speaks=bool(row.speaks),
+                interpreters=row.interpreters,
+                has_address=bool(row.has_address),
+                topic_count=row.topic_count,
+                review_due=now.date() > due,
+                hours=set(),
+                closures=set(),
             )
-        ).all()
+        if row.schedule_id is not None:
+            candidate.hours.add(_weekly_hours(row))
+        if row.first_day is not None:
+            candidate.closures.add((row.first_day, row.last_day))
+    if not candidates:
+        return []
+
+    # Opening status only depends on the hours and closures (same city, same moment), and
+    # many offices share them: work each combination out once.
+    tz = ZoneInfo(city.timezone)
+    public_holidays = _holidays(
+        city.country, city.holiday_subdivision, now.astimezone(tz).year, language
     )
-    answers = [
-        ServiceAnswer(s, city, language, now, service_status(s, city, now, language))
-        for s in services
+    statuses: dict[tuple[frozenset, frozenset], OpeningStatus] = {}
+
+    def rank(candidate: _Candidate) -> tuple:
+        key = (frozenset(candidate.hours), frozenset(candidate.closures))
+        if key not in statuses:
+            statuses[key] = opening_status(
+                key[0],
+                now,
+                tz,
+                public_holidays=public_holidays,
+                closures=[Closure(first, last) for first, last in key[1]],
+                horizon_days=_RANK_HORIZON_DAYS,
+            )
+        return _rank(candidate, statuses[key], now)
+
+    # Best possible score first; once even that cannot reach the current top `limit`
+    # (not even as a tie), no later candidate can: their hours need not be worked out.
+    ranked: list[tuple] = []
+    for candidate in sorted(candidates.values(), key=_best_possible_score, reverse=True):
+        if len(ranked) >= limit and _best_possible_score(candidate) < -ranked[limit - 1][0] - 1e-9:
+            break
+        bisect.insort(ranked, rank(candidate))
+    return await _answers(session, city, [key[-1] for key in ranked[:limit]], language, now)
+
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG); distances are on this sphere
+# The box around the user grows through these radii while it holds fewer than `limit`
+# offices; after the last one, every located office of the city is measured.
+NEAREST_RADII_M = (2_000.0, 8_000.0, 32_000.0)
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two points given in degrees."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _box(latitude: float, longitude: float, radius_m: float) -> dict[str, float]:
+    """The smallest latitude/longitude box holding every point within `radius_m`.
+
+    All longitudes when the circle reaches a pole or crosses the antimeridian (then
+    latitude alone bounds it).
+    """
+    angle = radius_m / EARTH_RADIUS_M
+    dlat = math.degrees(angle)
+    box = {"lat_min": latitude - dlat, "lat_max": latitude + dlat}
+    reach = math.sin(angle) / max(math.cos(math.radians(latitude)), 1e-12)
+    if box["lat_max"] < 90 and box["lat_min"] > -90 and reach < 1:
+        dlon = math.degrees(math.asin(reach))
+        if -180 <= longitude - dlon and longitude + dlon <= 180:
+            return {**box, "lon_min": longitude - dlon, "lon_max": longitude + dlon}
+    return {**box, "lon_min": -180.0, "lon_max": 180.0}
+
+
+def _is_nearby_candidate(with_topic: bool) -> Exists:
+    """The location's service is an active service of the city (and has the topic)."""
+    conditions = [
+        Service.id == ServiceAtLocation.service_id,
+        Service.city_id == bindparam("city_id"),
+        Service.status == "active",
     ]
-    answers.sort(key=lambda a: _rank(a, topic_counts.get(a.service.id, 1)))
-    return answers[:limit]
+    if with_topic:
+        conditions.append(_has_topic(bindparam("topic")))
+    return exists().where(*conditions)
+
+
+@lru_cache(maxsize=2)
+def _nearest_in_box_query(with_topic: bool) -> Select:
+    """Locations in a box, driven by the latitude/longitude index: the service is checked
+    per location (EXISTS), so the planner does not start from all the city's services."""
+    return (
+        select(ServiceAtLocation.service_id, Location.id, Location.latitude, Location.longitude)
+        .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+        .where(
+            Location.latitude.between(bindparam("lat_min"), bindparam("lat_max")),
+            Location.longitude.between(bindparam("lon_min"), bindparam("lon_max")),
+            _is_nearby_candidate(with_topic),
+        )
+    )
+
+
+@lru_cache(maxsize=2)
+def _nearest_in_city_query(with_topic: bool) -> Select:
+    """Every located office of the city (the last resort): driven by the city's services."""
+    query = (
+        select(ServiceAtLocation.service_id, Location.id, Location.latitude, Location.longitude)
+        .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+        .join(Service, Service.id == ServiceAtLocation.service_id)
+        .where(
+            Service.city_id == bindparam("city_id"),
+            Service.status == "active",
+            Location.latitude.is_not(None),
+            Location.longitude.is_not(None),
+        )
+    )
+    return query.where(_has_topic(bindparam("topic"))) if with_topic else query
+
+
+async def nearest_services(
+    session: AsyncSession,
+    city: City,
+    latitude: float,
+    longitude: float,
+    language: str,
+    now: datetime,
+    topic: str | None = None,
+    limit: int = 3,
+) -> list[ServiceAnswer]:
+    """The `limit` active services of `city` (for `topic`, if given) nearest to a point.
+
+    Each answer has `distance_m`: the great-circle distance in metres from the point to
+    the service's nearest location. Services without coordinates are never returned. The
+    database only filters a box around the point on the indexed latitude/longitude; the
+    box grows until `limit` services lie within its radius (anything outside the box is
+    farther than that), and exact distances are worked out here, so this runs the same on
+    SQLite and PostgreSQL, without PostGIS.
+    """
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError(f"not a point on Earth: latitude {latitude}, longitude {longitude}")
+    if limit < 1:
+        return []
+    with_topic = topic is not None
+    parameters: dict = {"city_id": city.id, "topic": topic} if with_topic else {"city_id": city.id}
+    for radius in (*NEAREST_RADII_M, None):
+        if radius is None:
+            rows = await session.execute(_nearest_in_city_query(with_topic), parameters)
+        else:
+            box = _box(latitude, longitude, radius)
+            rows = await session.execute(_nearest_in_box_query(with_topic), parameters | box)
+        nearest: dict[str, tuple[float, str]] = {}  # service: (distance, location)
+        for service_id, location_id, lat, lon in rows:
+            distance = haversine_m(latitude, longitude, lat, lon)
+            if (distance, location_id) < nearest.get(service_id, (math.inf, "")):
+                nearest[service_id] = (distance, location_id)
+        found = sorted(
+            (distance, service_id, location_id)
+            for service_id, (distance, location_id) in nearest.items()
+            if radius is None or distance <= radius
+        )
+        if len(found) >= limit:
+            break
+    chosen = found[:limit]
+    return await _answers(
+        session,
+        city,
+        [i for _, i, _ in chosen],
+        language,
+        now,
+        {i: (d, loc) for d, i, loc in chosen},
+    )
 
 
 async def services_for_language(

@@ -28,6 +28,8 @@ from bot.languages import SUPPORTED_LANGUAGES
 
 LANGUAGE = "language"
 CLASSIFIER_FILE = "language_classifier.joblib"
+# The start of a message says its language; the rest only costs time.
+MAX_CHARS = 1000
 # Below this, our classifier has not seen anything like the message.
 OURS_SURE = 0.6
 
@@ -135,6 +137,7 @@ class LanguageDetector(GraphComponent):
         """The most likely language of `text` and the confidence in it (0..1)."""
         if not text or not text.strip():
             return {"code": None, "confidence": 0.0}
+        text = text[:MAX_CHARS]
         if _mostly_ethiopic(text):
             # Ge'ez script: Tigrinya (Amharic uses it too; both get the same answer).
             return {"code": "ti", "confidence": 1.0}

@@ -23,6 +23,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.folding import ARABIC_DIACRITICS, LETTER_FOLDS, fold_letters
 
 TRUNCATED = "truncated"
+# The text before normalising, for components that read it as written (not in the output).
+TEXT_AS_WRITTEN = "text_as_written"
 
 # Zero-width non-joiner and joiner are kept: Persian writes words with them.
 _KEEP_FORMAT = {"\u200c", "\u200d"}
@@ -91,6 +93,7 @@ class TextNormalizer(GraphComponent):
         text = message.get(TEXT)
         if not isinstance(text, str):
             return
+        message.set(TEXT_AS_WRITTEN, text[: self.max_chars])
         cleaned, positions = normalize_with_offsets(text)
         if len(cleaned) > self.max_chars:
             cleaned = cleaned[: self.max_chars]

@@ -195,3 +195,45 @@ def test_e5_adds_one_sentence_feature_per_message():
     sequence, sentence = message.get_dense_features(TEXT)
     assert sequence is None
     assert sentence.features.shape == (1, 384)
+
+
+def test_the_intent_classifier_learns_and_ranks(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.rasa_ext.intent_classifier import TextAndEmbeddingIntentClassifier
+
+    examples = {
+        "ask_housing": [
+            "ich suche eine wohnung",
+            "where can i find a flat",
+            "шукаю квартиру",
+            "wohnung finden",
+            "i need an apartment",
+            "busco piso",
+        ],
+        "ask_health": [
+            "ich brauche einen arzt",
+            "where is a doctor",
+            "потрібен лікар",
+            "krankenversicherung",
+            "i need health insurance",
+            "necesito un medico",
+        ],
+    }
+    data = TrainingData(
+        [Message({TEXT: t, "intent": i}) for i, texts in examples.items() for t in texts]
+    )
+    classifier = TextAndEmbeddingIntentClassifier.create(
+        {**TextAndEmbeddingIntentClassifier.get_default_config(), "C": 1.0},
+        LocalModelStorage(tmp_path),
+        Resource("intent"),
+        None,
+    )
+    classifier.train(data)
+    (message,) = classifier.process([Message({TEXT: "looking for a flat to rent"})])
+    assert message.get("intent")["name"] == "ask_housing"
+    ranking = message.get("intent_ranking")
+    assert [r["name"] for r in ranking] == ["ask_housing", "ask_health"]
+    assert ranking[0]["confidence"] > ranking[1]["confidence"]
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6

@@ -1,0 +1,580 @@
+"""`make bench`, second part: the service directory at scale, on SQLite and on PostgreSQL.
+
+App environment. Builds the SYNTHETIC directory of bench/synthetic_directory.py (default
+50 cities × 500 services = 25,000) in (a) a SQLite file and (b) a PostgreSQL server that
+this script starts itself from Debian's packages, in a temporary folder, on a free
+loopback port, and removes again afterwards (also on errors and Ctrl-C). On each it runs
+the migrations, loads, and measures after a warm-up, call by call in a fresh session as
+the action server does:
+
+* topic search: `services_for_topic` for a random city, topic, language and moment;
+* nearest offices: `nearest_services` from a random point in a random city (half of
+  them for a topic);
+* opening hours: `service_status` of an already loaded random service at a random moment.
+
+It prints p50/p95/max in milliseconds and writes reports/bench-directory.json, with the
+query plans of the main statements. Target: p95 ≤ 5 ms per query at 25,000 services.
+SQLite is measured as the app leaves it (no ANALYZE); PostgreSQL gets VACUUM ANALYZE after
+the bulk load, which autovacuum would otherwise do a little later.
+
+    python -m bench.directory_scale [--cities 50 --services 500 --queries 300]
+
+Missing PostgreSQL binaries are installed with `apt-get install -y postgresql` when running
+as root. initdb refuses to run as root, so as root the server runs as the `postgres` user.
+The server is a throwaway: fsync is off, and only 127.0.0.1 and a socket in its own
+temporary folder are listened on, with a random password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import json
+import os
+import platform
+import pwd
+import random
+import secrets
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import selectinload
+
+from bench.synthetic_directory import (
+    CITY_HALF_HEIGHT_DEG,
+    CITY_HALF_WIDTH_DEG,
+    DEFAULT_SEED,
+    REFERENCE_DAY,
+    build_synthetic_directory,
+    city_centre,
+    city_slug,
+)
+from bot.devstack import REPO, free_port, sqlite_url
+from bot.directory.db import make_engine, session_maker
+from bot.directory.migrate import upgrade_async
+from bot.directory.models import City, Service
+from bot.directory.queries import nearest_services, service_status, services_for_topic
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.topics import TOPICS
+
+REPORT = REPO / "reports" / "bench-directory.json"
+TARGET_P95_MS = 5.0
+KINDS = ("topic_search", "nearest_offices", "opening_hours")
+LABELS = {
+    "topic_search": "topic search",
+    "nearest_offices": "nearest offices",
+    "opening_hours": "opening hours",
+}
+PG_USER = "welcome_desk"
+PG_DATABASE = "welcome_desk_bench"
+
+
+# --- PostgreSQL, started here -------------------------------------------------------------
+
+
+def _postgres_bindir() -> Path | None:
+    """The newest Debian PostgreSQL binaries (/usr/lib/postgresql/<version>/bin), if any."""
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+
+    def version(path: str) -> tuple[int, ...]:
+        name = Path(path).parent.parent.name
+        return tuple(int(part) for part in name.split(".") if part.isdigit())
+
+    return Path(max(found, key=version)).parent if found else None
+
+
+def ensure_postgres_binaries() -> Path:
+    """Debian's PostgreSQL binaries, installed with apt-get first when missing (as root)."""
+    bindir = _postgres_bindir()
+    if bindir:
+        return bindir
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise RuntimeError(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); "
+            "install it with `apt-get install -y postgresql`"
+        )
+    print("==> installing PostgreSQL from the Debian packages (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "postgresql"], check=True, env=env)
+    bindir = _postgres_bindir()
+    if not bindir:
+        raise RuntimeError("apt-get installed postgresql, but no initdb was found")
+    return bindir
+
+
+class LocalPostgres:
+    """A throwaway PostgreSQL server in a temporary folder, on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.bindir = ensure_postgres_binaries()
+        self.version = self.bindir.parent.name
+        self.workdir: Path | None = None
+        self.started = False
+        self.port = free_port()
+        self.password = secrets.token_urlsafe(18)
+        # initdb refuses to run as root: then the server runs as Debian's `postgres` user.
+        self.as_user: pwd.struct_passwd | None = None
+        if os.geteuid() == 0:
+            try:
+                self.as_user = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("running as root, but there is no `postgres` user") from None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{PG_DATABASE}"
+
+    def _run(self, *command: str | Path) -> None:
+        argv = [str(part) for part in command]
+        if self.as_user:
+            argv = ["runuser", "-u", self.as_user.pw_name, "--", *argv]
+        done = subprocess.run(
+            argv,
+            cwd=self.workdir,
+            env={**os.environ, "PGPASSWORD": self.password, "LC_ALL": "C.UTF-8"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            start_new_session=True,  # Ctrl-C reaches this script, which then stops the server
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
+
+    def start(self) -> str:
+        self.workdir = Path(tempfile.mkdtemp(prefix="welcome-desk-pg-"))
+        if self.as_user:
+            os.chown(self.workdir, self.as_user.pw_uid, self.as_user.pw_gid)
+        data, password_file = self.workdir / "data", self.workdir / "password"
+        password_file.write_text(self.password)
+        password_file.chmod(0o600)
+        if self.as_user:
+            os.chown(password_file, self.as_user.pw_uid, self.as_user.pw_gid)
+        self._run(
+            self.bindir / "initdb",
+            "-D",
+            data,
+            "-U",
+            PG_USER,
+            f"--pwfile={password_file}",
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-locale",
+        )
+        password_file.unlink()
+        options = " ".join(
+            (
+                f"-c port={self.port}",
+                "-c listen_addresses=127.0.0.1",
+                f"-c unix_socket_directories={self.workdir}",
+                "-c fsync=off",  # a throwaway server: loading need not wait for the disk
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+            )
+        )
+        self.started = True
+        self._run(
+            self.bindir / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            self.workdir / "postgres.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        self._run(
+            self.bindir / "createdb",
+            *("-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER, PG_DATABASE),
+        )
+        return self.url
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown) and remove its folder; safe to call twice."""
+        if self.workdir is None:
+            return
+        data = self.workdir / "data"
+        if self.started:
+            try:
+                self._run(
+                    self.bindir / "pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "30", "stop"
+                )
+            except RuntimeError:
+                self._kill_postmaster(data)
+            self.started = False
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.workdir = None
+
+    @staticmethod
+    def _kill_postmaster(data: Path) -> None:
+        """The last resort: the server this script started, by the pid in its own folder."""
+        try:
+            pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        try:
+            os.kill(pid, signal.SIGQUIT)
+        except ProcessLookupError:
+            return
+        for _ in range(50):
+            time.sleep(0.1)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+        os.kill(pid, signal.SIGKILL)
+
+    def __enter__(self) -> LocalPostgres:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+# --- the workload ---------------------------------------------------------------------------
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "count": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2),
+        "max_ms": round(ordered[-1], 2),
+    }
+
+
+def random_moment(rng: random.Random) -> datetime:
+    """A moment within two weeks of the synthetic data's reference day."""
+    start = datetime.combine(REFERENCE_DAY, datetime.min.time(), tzinfo=UTC)
+    return start + timedelta(minutes=rng.randint(-14 * 24 * 60, 14 * 24 * 60))
+
+
+def random_point(rng: random.Random, index: int) -> tuple[float, float]:
+    """Anywhere in synthetic city `index`'s box, outskirts included."""
+    latitude, longitude = city_centre(index)
+    return (
+        latitude + rng.uniform(-CITY_HALF_HEIGHT_DEG, CITY_HALF_HEIGHT_DEG),
+        longitude + rng.uniform(-CITY_HALF_WIDTH_DEG, CITY_HALF_WIDTH_DEG),
+    )
+
+
+async def _timed(calls: list[Callable[[], Awaitable[float]]], warmup: int) -> list[float]:
+    """Run the calls in turn; each returns its own milliseconds. The first `warmup` don't count."""
+    latencies = []
+    for number, call in enumerate(calls):
+        ms = await call()
+        if number >= warmup:
+            latencies.append(ms)
+    return latencies
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+async def measure(engine: AsyncEngine, cities: int, queries: int, seed: int) -> dict:
+    """p50/p95/max of each kind of call over `queries` random calls, after a warm-up."""
+    sessions = session_maker(engine)
+    rng = random.Random(seed)
+    warmup = max(20, queries // 10)
+    count = warmup + queries
+    async with sessions() as session:
+        by_slug = {c.slug: c for c in (await session.scalars(select(City))).all()}
+    city_list = [by_slug[city_slug(i)] for i in range(cities)]
+
+    # Each call gets a fresh session, as an action does; the timing is the query function
+    # (connection checkout included, closing the session not).
+    def topic_call() -> Callable[[], Awaitable[float]]:
+        city, topic = rng.choice(city_list), rng.choice(TOPICS)
+        language, now = rng.choice(SUPPORTED_LANGUAGES), random_moment(rng)
+
+        async def call() -> float:
+            async with sessions() as session:
+                start = time.perf_counter()
+                await services_for_topic(session, city, topic, language, now)
+                return _ms_since(start)
+
+        return call
+
+    def nearest_call() -> Callable[[], Awaitable[float]]:
+        index = rng.randrange(cities)
+        latitude, longitude = random_point(rng, index)
+        topic = rng.choice(TOPICS) if rng.random() < 0.5 else None
+        language, now = rng.choice(SUPPORTED_LANGUAGES), random_moment(rng)
+
+        async def call() -> float:
+            async with sessions() as session:
+                start = time.perf_counter()
+                await nearest_services(
+                    session, city_list[index], latitude, longitude, language, now, topic=topic
+                )
+                return _ms_since(start)
+
+        return call
+
+    # Opening hours: services loaded beforehand, as the actions have them; only the
+    # evaluation is timed.
+    async with sessions() as session:
+        ids = list(
+            (
+                await session.scalars(
+                    select(Service.id).where(Service.status == "active").order_by(Service.id)
+                )
+            ).all()
+        )
+        picked = rng.sample(ids, min(len(ids), count))
+        loaded = []
+        for start in range(0, len(picked), 200):
+            chunk = picked[start : start + 200]
+            query = (
+                select(Service)
+                .where(Service.id.in_(chunk))
+                .options(selectinload(Service.schedules), selectinload(Service.exceptions))
+            )
+            loaded.extend((await session.scalars(query)).all())
+    city_by_id = {c.id: c for c in by_slug.values()}
+
+    def hours_call() -> Callable[[], Awaitable[float]]:
+        service = rng.choice(loaded)
+        city = city_by_id[service.city_id]
+        language, now = rng.choice(SUPPORTED_LANGUAGES), random_moment(rng)
+
+        async def call() -> float:
+            start = time.perf_counter()
+            service_status(service, city, now, language)
+            return _ms_since(start)
+
+        return call
+
+    makers = {
+        "topic_search": topic_call,
+        "nearest_offices": nearest_call,
+        "opening_hours": hours_call,
+    }
+    return {
+        kind: summary(await _timed([make() for _ in range(count)], warmup))
+        for kind, make in makers.items()
+    }
+
+
+async def query_plans(engine: AsyncEngine, sqlite: bool) -> dict[str, list[str]]:
+    """The database's plan of the first statement of a topic search and a nearest search."""
+    sessions = session_maker(engine)
+    async with sessions() as session:
+        city = await session.scalar(select(City).where(City.slug == city_slug(0)))
+    latitude, longitude = city_centre(0)
+    now = datetime.combine(REFERENCE_DAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
+    calls = {
+        "topic_search": lambda s: services_for_topic(s, city, "housing", "en", now),
+        "nearest_offices": lambda s: nearest_services(s, city, latitude, longitude, "en", now),
+        "nearest_offices_for_topic": lambda s: nearest_services(
+            s, city, latitude, longitude, "en", now, topic="health"
+        ),
+    }
+    plans = {}
+    for name, call in calls.items():
+        statements: list[tuple[str, object]] = []
+
+        def capture(_conn, _cursor, statement, parameters, _context, _many, into=statements):
+            into.append((statement, parameters))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        try:
+            async with sessions() as session:
+                await call(session)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", capture)
+        statement, parameters = statements[0]
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql(explain + statement, parameters)).all()
+        plans[name] = [str(row[-1]) for row in rows]
+    return plans
+
+
+async def bench_database(
+    name: str, url: str, args: argparse.Namespace, maintenance: str | None, version: str
+) -> dict:
+    """Migrate, load, (maintain,) measure; `maintenance` is SQL run once after the load."""
+    print(f"==> {name}: migrating and loading {args.cities} × {args.services} synthetic services")
+    await upgrade_async(url)
+    engine = make_engine(url)
+    try:
+        load = await build_synthetic_directory(engine, args.cities, args.services, args.seed)
+        print(f"    {load.rows} rows in {load.seconds} s")
+        if maintenance:  # what autovacuum does soon after a bulk load; not left to its timing
+            async with engine.connect() as connection:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(text(maintenance))
+        print(f"==> {name}: measuring {args.queries} calls of each kind")
+        latency = await measure(engine, args.cities, args.queries, args.seed)
+        plans = await query_plans(engine, sqlite=url.startswith("sqlite"))
+    finally:
+        await engine.dispose()
+    return {
+        "version": version,
+        "after_load": maintenance,
+        "load": {
+            "seconds": load.seconds,
+            "rows": load.rows,
+            "services": load.services,
+            "active_services": load.active_services,
+        },
+        "latency_ms": latency,
+        "meets_target": {kind: latency[kind]["p95_ms"] <= TARGET_P95_MS for kind in KINDS},
+        "plans": plans,
+    }
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def print_table(report: dict) -> None:
+    databases = report["databases"]
+    names = list(databases)
+    parameters = report["parameters"]
+    print()
+    print(
+        f"directory at scale: {parameters['cities']} cities × {parameters['services']} services "
+        f"(SYNTHETIC), {parameters['queries']} calls each, target p95 ≤ {TARGET_P95_MS:g} ms"
+    )
+    header = f"{'':<18}" + "".join(f"{name:>27}" for name in names)
+    print(header)
+    print(f"{'ms':<18}" + "".join(f"{'p50':>9}{'p95':>9}{'max':>9}" for _ in names))
+    for kind in KINDS:
+        line = f"{LABELS[kind]:<18}"
+        for name in names:
+            result = databases[name]
+            if "error" in result:
+                line += f"{'failed':>27}"
+                continue
+            values = result["latency_ms"][kind]
+            mark = "" if values["p95_ms"] <= TARGET_P95_MS else "!"
+            line += (
+                f"{values['p50_ms']:>9.2f}{values['p95_ms']:>8.2f}{mark:1}{values['max_ms']:>9.2f}"
+            )
+        print(line)
+    line = f"{'load (s)':<18}"
+    for name in names:
+        result = databases[name]
+        line += f"{result['load']['seconds']:>27.1f}" if "load" in result else f"{'-':>27}"
+    print(line)
+    for name in names:
+        if "error" in databases[name]:
+            print(f"\n{name} failed: {databases[name]['error']}")
+    print("(! = p95 above the target)")
+    print(f"\nwritten to {REPORT.relative_to(REPO)}")
+
+
+def _raise_keyboard_interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(coroutine: Awaitable[dict]) -> dict:
+    """asyncio.run, where SIGTERM cancels the work inside the event loop as Ctrl-C does.
+
+    Outside the event loop (initdb, pg_ctl), SIGTERM raises KeyboardInterrupt instead.
+    Either way the `with` blocks unwind: the server is stopped and the folders removed.
+    """
+
+    async def until_signal() -> dict:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        try:
+            return await coroutine
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+    return asyncio.run(until_signal())
+
+
+def _bench_all(args: argparse.Namespace, wanted: list[str]) -> dict[str, dict]:
+    databases: dict[str, dict] = {}
+    if "sqlite" in wanted:
+        with tempfile.TemporaryDirectory(prefix="welcome-desk-bench-directory-") as tmp:
+            url = sqlite_url(Path(tmp) / "directory.db")
+            databases["SQLite"] = _run(
+                bench_database("SQLite", url, args, None, version=sqlite3.sqlite_version)
+            )
+    if "postgresql" in wanted:
+        try:
+            with LocalPostgres() as postgres:
+                print(f"==> starting PostgreSQL {postgres.version} on 127.0.0.1:{postgres.port}")
+                url = postgres.start()
+                name = f"PostgreSQL {postgres.version}"
+                databases[name] = _run(
+                    bench_database(name, url, args, "VACUUM ANALYZE", version=postgres.version)
+                )
+        except (RuntimeError, OSError) as error:
+            print(f"PostgreSQL failed: {error}", file=sys.stderr)
+            databases["PostgreSQL"] = {"error": str(error)}
+    return databases
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.directory_scale", description=__doc__)
+    parser.add_argument("--cities", type=int, default=50)
+    parser.add_argument("--services", type=int, default=500, help="services per city")
+    parser.add_argument("--queries", type=int, default=300, help="timed calls of each kind")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
+    )
+    args = parser.parse_args(argv)
+    wanted = [name.strip() for name in args.databases.split(",") if name.strip()]
+    unknown = set(wanted) - {"sqlite", "postgresql"}
+    if unknown or not wanted:
+        parser.error(f"unknown database(s): {', '.join(sorted(unknown)) or '(none)'}")
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs too
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the server is stopped and removed.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        databases = _bench_all(args, wanted)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: the temporary databases are stopped and removed", file=sys.stderr)
+        return 130
+
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "load_average": list(os.getloadavg()),
+        },
+        "parameters": {
+            "cities": args.cities,
+            "services": args.services,
+            "total_services": args.cities * args.services,
+            "queries": args.queries,
+            "seed": args.seed,
+            "reference_day": REFERENCE_DAY.isoformat(),
+            "data": "SYNTHETIC benchmark data (bench/synthetic_directory.py)",
+        },
+        "target_p95_ms": TARGET_P95_MS,
+        "databases": databases,
+    }
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print_table(report)
+    return 1 if any("error" in result for result in databases.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

