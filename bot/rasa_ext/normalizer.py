@@ -10,6 +10,7 @@ removed, whitespace collapsed. Very long messages are cut to `max_chars` and mar
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,8 +24,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.folding import ARABIC_DIACRITICS, LETTER_FOLDS, fold_letters
 
 TRUNCATED = "truncated"
-# The text before normalising, for components that read it as written (not in the output).
+# The text before normalising, for components that read it as written, and where each of
+# its characters went (neither is in the parse result).
 TEXT_AS_WRITTEN = "text_as_written"
+POSITIONS = "normalized_positions"
 
 # Zero-width non-joiner and joiner are kept: Persian writes words with them.
 _KEEP_FORMAT = {"\u200c", "\u200d"}
@@ -93,8 +96,9 @@ class TextNormalizer(GraphComponent):
         text = message.get(TEXT)
         if not isinstance(text, str):
             return
-        message.set(TEXT_AS_WRITTEN, text[: self.max_chars])
         cleaned, positions = normalize_with_offsets(text)
+        message.set(TEXT_AS_WRITTEN, text)
+        message.set(POSITIONS, positions)
         if len(cleaned) > self.max_chars:
             cleaned = cleaned[: self.max_chars]
             if mark:
@@ -111,4 +115,43 @@ class TextNormalizer(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
             self._normalize(example, mark=False)
+        return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class TextAsWritten(GraphComponent):
+    """Puts the text back as the user wrote it, with entity spans and values moved to it.
+
+    Runs after the entity extractors: the tracker, `/model/parse` and the actions then see
+    "Wien" and "فيينا" as written, not the folded "wien" and "فیینا" the models read.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextAsWritten:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            original, positions = message.get(TEXT_AS_WRITTEN), message.get(POSITIONS)
+            if original is None or positions is None:
+                continue
+            for entity in message.get(ENTITIES) or []:
+                # The last character that begins at the span's start is the one that was
+                # kept (dropped ones before it, like a second space, begin there too).
+                start = max(0, bisect_right(positions, entity["start"]) - 1)
+                end = max(start, bisect_left(positions, entity["end"]))
+                value = original[start:end].strip()
+                if value:
+                    entity["start"], entity["end"], entity["value"] = start, end, value
+            message.set(TEXT, original)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        # The models train on the normalised text.
         return training_data

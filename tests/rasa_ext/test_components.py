@@ -237,3 +237,17 @@ def test_the_intent_classifier_learns_and_ranks(tmp_path):
     assert [r["name"] for r in ranking] == ["ask_housing", "ask_health"]
     assert ranking[0]["confidence"] > ranking[1]["confidence"]
     assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+
+
+def test_text_and_entities_go_back_to_how_they_were_written():
+    from bot.rasa_ext.normalizer import TextAsWritten
+
+    written = "Ich  wohne in  فيينا"
+    (message,) = TextNormalizer({"max_chars": 1000}).process([Message({TEXT: written})])
+    start = message.get(TEXT).index("فیینا")
+    message.set("entities", [{"entity": "city", "start": start, "end": start + 5, "value": "x"}])
+    (message,) = TextAsWritten().process([message])
+    assert message.get(TEXT) == written
+    (entity,) = message.get("entities")
+    assert entity["value"] == "فيينا"
+    assert written[entity["start"] : entity["end"]] == "فيينا"
