@@ -136,7 +136,7 @@ class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
                 sublinear_tf=True,
             ).fit(texts),
         }
-        self._model["svm"] = LinearSVC(C=float(self._config["C"])).fit(
+        self._model["svm"] = LinearSVC(C=float(self._config["C"]), random_state=0).fit(
             self._features(examples), [m.get(INTENT) for m in examples]
         )
         with self._model_storage.write_to(self._resource) as directory:
