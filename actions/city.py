@@ -13,11 +13,17 @@ from actions.common import (
     conversation_language,
     current_city,
     directory_session,
+    latest_intent,
     utter_ask_city,
     utter_city_not_served,
 )
 from actions.topics import answer_topic
 from bot.directory.queries import find_city
+from bot.topics import TOPICS, intent_for_topic
+
+# Where a name the directory does not know is taken as a city we do not serve; elsewhere
+# (e.g. "wieder auf Deutsch bitte") it is more likely a word the model mistook for one.
+CITY_INTENTS = frozenset({"inform_city", *(intent_for_topic(t) for t in TOPICS)})
 
 
 class ActionUpdateCity(Action):
@@ -45,7 +51,7 @@ class ActionUpdateCity(Action):
             if city.slug != tracker.get_slot("city"):
                 events.append(SlotSet("city", city.slug))
             return events
-        if named:
+        if named and latest_intent(tracker) in CITY_INTENTS:
             return [SlotSet("unknown_city", named)]
         return []
 

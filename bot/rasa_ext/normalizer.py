@@ -105,11 +105,7 @@ class TextNormalizer(GraphComponent):
                 message.set(TRUNCATED, True, add_to_output=True)
         message.set(TEXT, cleaned)
         for entity in message.get(ENTITIES) or []:
-            start, end = positions[entity["start"]], positions[entity["end"]]
-            if entity.get("value") == text[entity["start"] : entity["end"]]:
-                # A plain annotation, not a synonym: its value is the text it covers.
-                entity["value"] = cleaned[start:end]
-            entity["start"], entity["end"] = start, end
+            entity["start"], entity["end"] = positions[entity["start"]], positions[entity["end"]]
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -124,11 +120,10 @@ class TextNormalizer(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class TextAsWritten(GraphComponent):
-    """Gives each extracted entity the value the user wrote ("Wien", "فيينا"), not the
-    folded form the models read ("wien", "فیینا").
+    """Puts the text back as the user wrote it, with entity spans and values moved to it.
 
-    Runs after the entity extractors. Spans keep pointing into the normalised text, which
-    is what the tokens (and Rasa's own entity evaluation) are aligned to.
+    Runs after the entity extractors: the tracker, `/model/parse` and the actions then see
+    "Wien" and "فيينا" as written, not the folded "wien" and "فیینا" the models read.
     """
 
     @classmethod
@@ -153,7 +148,8 @@ class TextAsWritten(GraphComponent):
                 end = max(start, bisect_left(positions, entity["end"]))
                 value = original[start:end].strip()
                 if value:
-                    entity["value"] = value
+                    entity["start"], entity["end"], entity["value"] = start, end, value
+            message.set(TEXT, original)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -303,3 +303,9 @@ async def test_a_language_picked_in_the_channel_menu_wins_once():
     )
     _, events = await run(ActionUpdateLanguage(), picked)
     assert SlotSet("language", "uk") in events
+
+
+async def test_a_word_mistaken_for_a_city_in_a_language_request_is_ignored(directory):
+    t = tracker("wieder auf Deutsch bitte", "choose_language", city_entity("wieder"))
+    _, events = await run(ActionUpdateCity(), t)
+    assert events == []
