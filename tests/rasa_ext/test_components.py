@@ -178,23 +178,13 @@ def test_supported_short_or_unclear_messages_keep_their_intent(text, language):
 
 
 def test_e5_puts_the_same_question_in_two_languages_close_together():
-    from bot.rasa_ext.e5_featurizer import E5SentenceFeaturizer
+    from bot.rasa_ext.intent_classifier import embed
 
-    german, english, other = E5SentenceFeaturizer.embed(
+    german, english, other = embed(
         ["Wo kann ich mich anmelden?", "Where can I register my address?", "Ich mag Fußball"]
     )
     assert german.shape == (384,)
     assert float(german @ english) > float(german @ other)
-
-
-def test_e5_adds_one_sentence_feature_per_message():
-    from bot.rasa_ext.e5_featurizer import E5SentenceFeaturizer
-
-    featurizer = E5SentenceFeaturizer("e5", E5SentenceFeaturizer.get_default_config())
-    (message,) = featurizer.process([Message({TEXT: "Ich suche eine Wohnung"})])
-    sequence, sentence = message.get_dense_features(TEXT)
-    assert sequence is None
-    assert sentence.features.shape == (1, 384)
 
 
 def test_the_intent_classifier_learns_and_ranks(tmp_path):
