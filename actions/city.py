@@ -14,11 +14,12 @@ from actions.common import (
     current_city,
     directory_session,
     latest_intent,
+    user_profile,
     utter_ask_city,
     utter_city_not_served,
 )
 from actions.topics import answer_topic
-from bot.directory.queries import find_city
+from bot.directory.queries import any_service_in_city, find_city
 from bot.topics import TOPICS, intent_for_topic
 
 # Where a name the directory does not know is taken as a city we do not serve; elsewhere
@@ -49,7 +50,8 @@ class ActionUpdateCity(Action):
         if city is not None:
             events = [SlotSet("unknown_city", None)]
             if city.slug != tracker.get_slot("city"):
-                events.append(SlotSet("city", city.slug))
+                # A place in the old city means nothing in the new one.
+                events += [SlotSet("city", city.slug), SlotSet("user_location", None)]
             return events
         if named and latest_intent(tracker) in CITY_INTENTS:
             return [SlotSet("unknown_city", named)]
@@ -75,8 +77,15 @@ class ActionConfirmCity(Action):
             if city is None:
                 await utter_ask_city(dispatcher, session, language)
                 return []
-            pending = tracker.get_slot("pending_topic")
-            if pending:
-                return await answer_topic(dispatcher, session, city, pending, language)
+            # A question waiting for the city, or ("I moved to Vienna") the last answer again
+            # for the new city.
+            topic = tracker.get_slot("pending_topic")
+            shown = tracker.get_slot("shown_services") or []
+            if not topic and shown and not await any_service_in_city(session, city, shown):
+                topic = tracker.get_slot("shown_topic")
+            if topic:
+                return await answer_topic(
+                    dispatcher, session, city, topic, language, user_profile(tracker)
+                )
             dispatcher.utter_message(response="utter_city_set", city_name=city_name(city, language))
             return []

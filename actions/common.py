@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.db import session_maker
 from bot.directory.models import City
-from bot.directory.queries import all_cities, city_by_slug
+from bot.directory.queries import Place, all_cities, city_by_slug
+from bot.eligibility import Profile
 from bot.languages import FALLBACK_LANGUAGE, is_supported
 
 
@@ -38,6 +39,16 @@ def conversation_language(tracker: Tracker) -> str:
 
 async def current_city(session: AsyncSession, tracker: Tracker) -> City | None:
     return await city_by_slug(session, tracker.get_slot("city"))
+
+
+def user_profile(tracker: Tracker) -> Profile:
+    """What the conversation said about the user (groups, age); see action_update_context."""
+    return Profile.from_slot(tracker.get_slot("profile"))
+
+
+def user_place(tracker: Tracker) -> Place | None:
+    """Where the user said they are (a district, a postcode or a shared position)."""
+    return Place.from_slot(tracker.get_slot("user_location"))
 
 
 def city_name(city: City, language: str) -> str:

@@ -16,11 +16,14 @@ from actions.common import (
     directory_session,
     latest_intent,
     now,
+    user_place,
+    user_profile,
     utter_ask_city,
     utter_city_not_served,
 )
 from bot.directory.models import City
-from bot.directory.queries import service_answer, services_for_topic
+from bot.directory.queries import Place, service_answer, services_for_topic
+from bot.eligibility import Profile
 from bot.topics import topic_for_intent
 
 # Topics where an answer touches on someone's legal status.
@@ -33,10 +36,15 @@ async def answer_topic(
     city: City,
     topic: str,
     language: str,
+    profile: Profile | None = None,
+    near: Place | None = None,
 ) -> list[dict[str, Any]]:
-    """Utter the offices of `city` for `topic`, or general counselling when there are none."""
+    """Utter the offices of `city` for `topic` that fit the user best (their language,
+    group, age and place), or general counselling when there are none."""
     moment = now()
-    answers = await services_for_topic(session, city, topic, language, moment)
+    answers = await services_for_topic(
+        session, city, topic, language, moment, profile=profile, near=near
+    )
     name = city_name(city, language)
     if answers:
         dispatcher.utter_message(response="utter_topic_answer", topic=topic, city_name=name)
@@ -50,8 +58,12 @@ async def answer_topic(
         dispatcher.utter_message(response="utter_service_card", service=answer.card())
     if topic in LEGAL_TOPICS:
         dispatcher.utter_message(response="utter_not_legal_advice")
+    shown = [answer.service.id for answer in answers]
     return [
-        SlotSet("shown_services", [answer.service.id for answer in answers]),
+        SlotSet("shown_services", shown),
+        SlotSet("earlier_services", shown),
+        SlotSet("shown_topic", topic),
+        SlotSet("focus_service", None),
         SlotSet("pending_topic", None),
     ]
 
@@ -79,7 +91,15 @@ class ActionAnswerTopic(Action):
             if topic is None:
                 dispatcher.utter_message(response="utter_default")
                 return []
-            return await answer_topic(dispatcher, session, city, topic, language)
+            return await answer_topic(
+                dispatcher,
+                session,
+                city,
+                topic,
+                language,
+                user_profile(tracker),
+                user_place(tracker),
+            )
 
 
 async def utter_general_counselling(
@@ -99,7 +119,12 @@ async def utter_general_counselling(
     if answer is None:
         return []
     dispatcher.utter_message(response="utter_service_card", service=answer.card())
-    return [SlotSet("shown_services", [answer.service.id])]
+    return [
+        SlotSet("shown_services", [answer.service.id]),
+        SlotSet("earlier_services", [answer.service.id]),
+        SlotSet("shown_topic", None),
+        SlotSet("focus_service", None),
+    ]
 
 
 class ActionOutOfScope(Action):

@@ -18,6 +18,7 @@ import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from bot.eligibility import GROUPS
 from bot.topics import TOPICS
 
 ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]  # HSDS enum
@@ -32,6 +33,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class DistrictEntry(_Strict):
+    name: NonEmpty
+    number: Annotated[int, Field(ge=1, le=999)] | None = None  # "10" for "10. Bezirk"
+    aliases: list[NonEmpty] = []
+    postcodes: list[Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z -]{3,10}$")]] = []
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+
 class CityEntry(_Strict):
     slug: Slug
     name: NonEmpty
@@ -42,6 +52,7 @@ class CityEntry(_Strict):
     holiday_subdivision: str | None = None
     default_language: NonEmpty
     general_counselling: Slug
+    districts: list[DistrictEntry] = []
 
 
 class OrganizationEntry(_Strict):
@@ -91,6 +102,9 @@ class ServiceEntry(_Strict):
     languages: list[str] = []
     interpreters: bool | None = None
     eligibility: LocalizedText = {}
+    eligible_groups: list[str] = []
+    minimum_age: Annotated[int, Field(ge=0, le=120)] | None = None
+    maximum_age: Annotated[int, Field(ge=0, le=120)] | None = None
     fees: LocalizedText = {}
     documents: LocalizedText = {}
     phones: list[NonEmpty] = []
@@ -220,6 +234,13 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
             for code in getattr(service, field_name):
                 if not LANGUAGE_CODE.match(code):
                     add(entry, field_name, f"{code!r} is not a BCP 47 language code")
+        for group in service.eligible_groups:
+            if group not in GROUPS:
+                known = ", ".join(GROUPS)
+                add(entry, "eligible_groups", f"unknown group {group!r}; known: {known}")
+        low, high = service.minimum_age, service.maximum_age
+        if low is not None and high is not None and high < low:
+            add(entry, "maximum_age", "maximum_age is below minimum_age")
         for i, schedule in enumerate(service.schedules):
             starts, ends = schedule.valid_from, schedule.valid_to
             if starts and ends and ends < starts:

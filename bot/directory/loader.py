@@ -101,6 +101,7 @@ async def replace_city(
         holiday_subdivision=entry.holiday_subdivision,
         default_language=entry.default_language,
         general_counselling_service_id=stable_id(entry.slug, "service", entry.general_counselling),
+        districts=[district.model_dump() for district in entry.districts],
     )
     session.add(city)
     for org in directory.organizations:
@@ -134,6 +135,9 @@ async def replace_city(
             reviewed_by=item.review.reviewed_by,
             review_interval_days=item.review.review_interval_days,
             source_url=item.review.source_url,
+            minimum_age=item.minimum_age,
+            maximum_age=item.maximum_age,
+            eligible_groups=list(dict.fromkeys(item.eligible_groups)),
         )
         languages = sorted(
             set(item.name)

@@ -57,6 +57,9 @@ class City(Base):
     holiday_subdivision: Mapped[str | None] = mapped_column(String(16))
     default_language: Mapped[str] = mapped_column(String(16))
     general_counselling_service_id: Mapped[str | None] = mapped_column(String(36))
+    # Districts and their postcodes, so "I live in Hörde" or "1100" becomes a point for the
+    # nearest-office search: [{"name", "aliases", "postcodes", "latitude", "longitude"}].
+    districts: Mapped[list[dict]] = mapped_column(JSON, default=list)
 
     services: Mapped[list[Service]] = relationship(back_populates="city")
 
@@ -100,6 +103,12 @@ class Service(Base):
     reviewed_by: Mapped[str] = mapped_column(String(200))
     review_interval_days: Mapped[int] = mapped_column(Integer, default=365)
     source_url: Mapped[str | None] = mapped_column(String(1000))
+    # HSDS 3 `minimum_age` / `maximum_age`: who the service is for, in years.
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
+    # Extension: the service is only for these groups (codes of bot/eligibility.py);
+    # empty = open to everyone. Ranking puts services for the user's group first.
+    eligible_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     city: Mapped[City] = relationship(back_populates="services")
     organization: Mapped[Organization] = relationship()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -43,10 +45,13 @@ from bot.directory.models import (
 from bot.directory.opening_hours import (
     Closure,
     OpeningStatus,
+    Period,
     WeeklyHours,
     city_holidays,
     opening_status,
+    periods_between,
 )
+from bot.eligibility import Fit, Profile, fit
 from bot.folding import fold_for_matching
 
 
@@ -66,10 +71,88 @@ async def find_city(session: AsyncSession, name: str | None) -> City | None:
     return None
 
 
+async def any_service_in_city(session: AsyncSession, city: City, ids: list[str]) -> bool:
+    """True if one of the services `ids` belongs to `city`."""
+    if not ids:
+        return False
+    found = await session.scalar(
+        select(Service.id).where(Service.id.in_(ids), Service.city_id == city.id).limit(1)
+    )
+    return found is not None
+
+
 async def city_by_slug(session: AsyncSession, slug: str | None) -> City | None:
     if not slug:
         return None
     return await session.scalar(select(City).where(City.slug == slug))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the user is: a district of the city, a postcode's district, or a shared point."""
+
+    latitude: float
+    longitude: float
+    label: str | None  # the district's name; None for a shared point ("your location")
+
+    def as_slot(self) -> dict:
+        return {"latitude": self.latitude, "longitude": self.longitude, "label": self.label}
+
+    @classmethod
+    def from_slot(cls, value: object) -> Place | None:
+        if not isinstance(value, dict):
+            return None
+        try:
+            latitude, longitude = float(value["latitude"]), float(value["longitude"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            return None
+        label = value.get("label")
+        return cls(latitude, longitude, label if isinstance(label, str) and label else None)
+
+
+_POSTCODE = re.compile(r"(?<![\d.,:])(\d{4,5})(?![\d.,:])")
+# "10. Bezirk", "10th district", "Bezirk 10", "district 10", "منطقه ۱۰", "10. bölge",
+# "10e arrondissement", "distrito 10", "10. dzielnica", "10-й район", "10 округ".
+_DISTRICT_WORDS = fold_for_matching(
+    "bezirk|district|distr|arrondissement|distrito|dzielnic|bolge|ilce|район|округ|منطقه|"
+    "المنطقه|ناحیه|الحی|البزیرک|بزیرک"
+)
+_DISTRICT_NUMBER = re.compile(
+    rf"(?<!\d)(\d{{1,2}})\s*(?:\.|st|nd|rd|th|e|er|eme|º|-?[йи]|-?ий|-?м[уеи]?|-?го)?\s*(?:{_DISTRICT_WORDS})"
+    rf"|(?:{_DISTRICT_WORDS})\s*(?:nr\.?|no\.?|№)?\s*(\d{{1,2}})(?!\d)"
+)
+
+
+def find_place(city: City, *texts: str | None) -> Place | None:
+    """The district of `city` that `texts` name (name, alias, postcode or district number)."""
+    districts = city.districts or []
+    for text in texts:
+        if not text or not text.strip():
+            continue
+        folded = fold_for_matching(text)
+        for district in districts:  # a name or alias, as a whole word or the whole text
+            for name in (district["name"], *district.get("aliases", ())):
+                wanted = fold_for_matching(name)
+                # A few more letters: inflected forms ("Ottakringu", "Favoritenu").
+                if re.search(rf"(?<!\w){re.escape(wanted)}\w{{0,3}}(?!\w)", folded):
+                    return _place(district)
+        for code in _POSTCODE.findall(folded):
+            for district in districts:
+                if code in district.get("postcodes", ()):
+                    return _place(district)
+        number = _DISTRICT_NUMBER.search(folded)
+        if number:
+            wanted_number = int(number.group(1) or number.group(2))
+            for district in districts:
+                if district.get("number") == wanted_number:
+                    return _place(district)
+    return None
+
+
+def _place(district: dict) -> Place:
+    return Place(district["latitude"], district["longitude"], district["name"])
 
 
 @lru_cache(maxsize=64)
@@ -95,10 +178,12 @@ class ServiceAnswer:
     language: str
     now: datetime
     status: OpeningStatus
-    # nearest_services only: how far the service's nearest location is from the user, and
-    # which location that is (its address is the one shown).
+    # nearest_services, or a search near the user: how far the service's nearest location
+    # is from the user, and which location that is (its address is the one shown).
     distance_m: float | None = None
     location_id: str | None = None
+    # Why it was chosen, as language-neutral facts the card renders ("speaks Ukrainian").
+    reasons: tuple[dict, ...] = field(default=())
 
     @property
     def review_due(self) -> bool:
@@ -108,14 +193,25 @@ class ServiceAnswer:
     def text(self, field: str) -> str | None:
         return _text(self.service, field, self.language, self.city.default_language)
 
-    def address(self) -> str | None:
+    def _links(self) -> list[ServiceAtLocation]:
         links = self.service.service_at_locations
         if self.location_id:  # the location the distance is measured to comes first
             links = sorted(links, key=lambda link: link.location_id != self.location_id)
-        for link in links:
+        return links
+
+    def address(self) -> str | None:
+        for link in self._links():
             for address in link.location.addresses:
                 place = " ".join(p for p in (address.postal_code, address.city) if p)
                 return f"{address.address_1}, {place}" if place else address.address_1
+        return None
+
+    def coordinates(self) -> tuple[float, float] | None:
+        """The shown location's latitude and longitude, if the directory has them."""
+        for link in self._links():
+            location = link.location
+            if location.latitude is not None and location.longitude is not None:
+                return (location.latitude, location.longitude)
         return None
 
     def card(self) -> dict:
@@ -145,6 +241,10 @@ class ServiceAnswer:
             },
             "languages": [language.code for language in service.languages],
             "interpreters": service.interpreters,
+            "eligible_groups": list(service.eligible_groups or ()),
+            "minimum_age": service.minimum_age,
+            "maximum_age": service.maximum_age,
+            "reasons": list(self.reasons),
             "phone": service.phones[0].number if service.phones else None,
             "email": service.email,
             "url": service.url,
@@ -153,6 +253,85 @@ class ServiceAnswer:
             "source_url": service.source_url,
             "distance_m": round(self.distance_m) if self.distance_m is not None else None,
         }
+
+    def details(self) -> dict:
+        """The card plus what follow-up questions ask: hours of the coming days, what to
+        bring, fees, who it is for, the map position."""
+        card = self.card()
+        coordinates = self.coordinates()
+        return {
+            **card,
+            "days": [
+                day.as_dict() for day in day_plans(self.service, self.city, self.now, self.language)
+            ],
+            "documents": self.text("application_process"),
+            "fees": self.text("fees_description"),
+            "eligibility": self.text("eligibility_description"),
+            "latitude": coordinates[0] if coordinates else None,
+            "longitude": coordinates[1] if coordinates else None,
+        }
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """A service's opening on one local day: its periods, or why it is closed."""
+
+    day: date
+    periods: tuple[Period, ...]
+    holiday_name: str | None
+    closure_reason: str | None
+    closed_by: str | None  # "holiday" or "closure" when its usual hours are cancelled
+
+    def as_dict(self) -> dict:
+        return {
+            "date": self.day.isoformat(),
+            "periods": [
+                {"opens": p.opens.isoformat(), "closes": p.closes.isoformat(), "mode": p.mode}
+                for p in self.periods
+            ],
+            "closed_by": self.closed_by,
+            "holiday_name": self.holiday_name,
+            "closure_reason": self.closure_reason,
+        }
+
+
+def day_plans(
+    service: Service, city: City, now: datetime, language: str, days: int = 7
+) -> list[DayPlan]:
+    """The service's opening on each of `days` local days from today (empty: hours unknown)."""
+    if not service.schedules:
+        return []
+    tz = ZoneInfo(city.timezone)
+    today = now.astimezone(tz).date()
+    last = today + timedelta(days=days - 1)
+    hours = [_weekly_hours(s) for s in service.schedules]
+    closures = [
+        Closure(e.first_day, e.last_day, e.reason.get(language) or e.reason.get("en"))
+        for e in service.exceptions
+    ]
+    # Covers the year before and after too, so a week across New Year is fine.
+    public_holidays = _holidays(city.country, city.holiday_subdivision, today.year, language)
+    periods = periods_between(hours, today, last, tz, public_holidays, closures)
+    plans = []
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        usual = periods_between(hours, day, day, tz)
+        holiday = public_holidays.get(day)
+        closure = next((c for c in closures if c.first_day <= day <= c.last_day), None)
+        on_day = tuple(p for p in periods if p.opens.date() == day)
+        closed_by = None
+        if usual and not on_day:
+            closed_by = "closure" if closure else "holiday" if holiday else None
+        plans.append(
+            DayPlan(
+                day,
+                on_day,
+                holiday if closed_by == "holiday" else None,
+                closure.reason if closure and closed_by == "closure" else None,
+                closed_by,
+            )
+        )
+    return plans
 
 
 def service_status(service: Service, city: City, now: datetime, language: str) -> OpeningStatus:
@@ -200,12 +379,48 @@ class _Candidate:
     has_address: bool
     topic_count: int
     review_due: bool
+    eligible_groups: tuple[str, ...]
+    minimum_age: int | None
+    maximum_age: int | None
     hours: set[WeeklyHours]
     closures: set[tuple[date, date]]
+    fit: Fit | None = None
+    distance_m: float | None = None  # to the user's place, when known and located
+    location_id: str | None = None
+
+
+# Distance counts fully up to 1 km and not at all from 10 km on.
+_NEAR_M, _FAR_M = 1_000.0, 10_000.0
+_MAX_DISTANCE_SCORE = 2.0
+
+
+def _distance_score(distance_m: float | None) -> float:
+    if distance_m is None:
+        return 0.0
+    share = (_FAR_M - min(max(distance_m, _NEAR_M), _FAR_M)) / (_FAR_M - _NEAR_M)
+    return _MAX_DISTANCE_SCORE * share
+
+
+def _fit_score(candidate: _Candidate) -> float:
+    """For the user's group or age: up; ruled out by what the user said: down; only for a
+    group the user may or may not be in: a little down."""
+    fit_ = candidate.fit
+    if fit_ is None:
+        return 0.0
+    if fit_.excluded:
+        return -4.0
+    score = 2.0 if fit_.matches else 0.0
+    score += 1.0 if fit_.age_fits else 0.0
+    if fit_.only_for or (
+        fit_.age_fits is None and (candidate.minimum_age or candidate.maximum_age)
+    ):
+        score -= 0.5
+    return score
 
 
 def _rank(candidate: _Candidate, status: OpeningStatus, now: datetime) -> tuple:
-    """Higher is better: speaks the language, open now or soon, specialised, complete."""
+    """Higher is better: speaks the language, for the user's group, open now or soon, near,
+    specialised, complete."""
     score = 0.0
     if candidate.speaks:
         score += 3
@@ -222,6 +437,7 @@ def _rank(candidate: _Candidate, status: OpeningStatus, now: datetime) -> tuple:
     score += 2 / candidate.topic_count  # an office for this one thing beats a general first stop
     if not candidate.review_due:
         score += 0.5
+    score += _fit_score(candidate) + _distance_score(candidate.distance_m)
     return (-score, candidate.name, candidate.id)
 
 
@@ -230,7 +446,26 @@ def _best_possible_score(candidate: _Candidate) -> float:
     score = 3.0 if candidate.speaks else 1.0 if candidate.interpreters else 0.0
     score += 2 + 1  # open now, hours known
     score += 1 if candidate.has_address else 0
+    score += _fit_score(candidate) + _distance_score(candidate.distance_m)
     return score + 2 / candidate.topic_count + (0 if candidate.review_due else 0.5)
+
+
+def _reasons(candidate: _Candidate, language: str, city: City) -> tuple[dict, ...]:
+    """Why a chosen service fits, as facts the card shows ("speaks Ukrainian", "for
+    people under temporary protection", "about 1.2 km away"). Its opening status is on the
+    card anyway."""
+    reasons: list[dict] = []
+    if candidate.speaks and language != city.default_language:
+        reasons.append({"kind": "speaks", "language": language})
+    if candidate.fit is not None:
+        reasons.extend({"kind": "for_group", "group": g} for g in candidate.fit.matches)
+        if candidate.fit.age_fits:
+            reasons.append(
+                {"kind": "age", "minimum": candidate.minimum_age, "maximum": candidate.maximum_age}
+            )
+    if candidate.distance_m is not None:
+        reasons.append({"kind": "distance", "meters": round(candidate.distance_m)})
+    return tuple(reasons)
 
 
 def _with_everything(query):
@@ -319,6 +554,9 @@ def _topic_candidates_query() -> Select:
             .label("topic_count"),
             Service.last_reviewed_at,
             Service.review_interval_days,
+            Service.eligible_groups,
+            Service.minimum_age,
+            Service.maximum_age,
             Schedule.id.label("schedule_id"),
             Schedule.byday,
             Schedule.opens_at,
@@ -339,22 +577,40 @@ def _topic_candidates_query() -> Select:
     )
 
 
+@lru_cache(maxsize=1)
+def _topic_locations_query() -> Select:
+    """Located places of a city's active services for a topic (for ranking by distance)."""
+    return (
+        select(ServiceAtLocation.service_id, Location.id, Location.latitude, Location.longitude)
+        .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+        .join(Service, Service.id == ServiceAtLocation.service_id)
+        .where(
+            Service.city_id == bindparam("city_id"),
+            Service.status == "active",
+            _has_topic(bindparam("topic")),
+            Location.latitude.is_not(None),
+            Location.longitude.is_not(None),
+        )
+    )
+
+
 async def _answers(
     session: AsyncSession,
     city: City,
     ids: list[str],
     language: str,
     now: datetime,
-    nearest: dict[str, tuple[float, str]] | None = None,
+    extras: dict[str, dict] | None = None,
 ) -> list[ServiceAnswer]:
     """Full answers for a few services of `city`, in the order of `ids`.
 
-    `nearest` gives the distance (m) and nearest location of each, for nearest_services.
+    `extras` gives more fields of each answer by id (distance_m, location_id, reasons).
     """
     if not ids:
         return []
     result = await session.scalars(_few_services_query(), {"ids": ids})
     by_id = {service.id: service for service in result.unique()}
+    extras = extras or {}
     return [
         ServiceAnswer(
             by_id[i],
@@ -362,7 +618,7 @@ async def _answers(
             language,
             now,
             service_status(by_id[i], city, now, language),
-            *(nearest[i] if nearest else (None, None)),
+            **extras.get(i, {}),
         )
         for i in ids
         if i in by_id
@@ -376,8 +632,15 @@ async def services_for_topic(
     language: str,
     now: datetime,
     limit: int = 3,
+    profile: Profile | None = None,
+    near: Place | None = None,
+    exclude: Collection[str] = (),
 ) -> list[ServiceAnswer]:
     """The `limit` active services of `city` for `topic` that fit best, best first.
+
+    Fit: the user's language (spoken, or interpreters), the user's group and age
+    (`profile`), open now or soon, distance from `near`, specialised, complete, reviewed.
+    Each answer carries its reasons. Services in `exclude` (already shown) are skipped.
 
     Ranks on light rows read in one query (a few columns per service, with its weekly
     hours and closures) and loads the full rows of the winners only: at hundreds of
@@ -395,6 +658,8 @@ async def services_for_topic(
     }
     candidates: dict[str, _Candidate] = {}
     for row in await session.execute(_topic_candidates_query(), parameters):
+        if row.id in exclude:
+            continue
         candidate = candidates.get(row.id)
         if candidate is None:
             due = row.last_reviewed_at + timedelta(days=row.review_interval_days)
@@ -406,15 +671,33 @@ async def services_for_topic(
                 has_address=bool(row.has_address),
                 topic_count=row.topic_count,
                 review_due=now.date() > due,
+                eligible_groups=tuple(row.eligible_groups or ()),
+                minimum_age=row.minimum_age,
+                maximum_age=row.maximum_age,
                 hours=set(),
                 closures=set(),
             )
+            if profile is not None:
+                candidate.fit = fit(
+                    candidate.eligible_groups, row.minimum_age, row.maximum_age, profile
+                )
         if row.schedule_id is not None:
             candidate.hours.add(_weekly_hours(row))
         if row.first_day is not None:
             candidate.closures.add((row.first_day, row.last_day))
     if not candidates:
         return []
+    if near is not None:
+        located = await session.execute(
+            _topic_locations_query(), {"city_id": city.id, "topic": topic}
+        )
+        for service_id, location_id, lat, lon in located:
+            candidate = candidates.get(service_id)
+            if candidate is None:
+                continue
+            distance = haversine_m(near.latitude, near.longitude, lat, lon)
+            if candidate.distance_m is None or distance < candidate.distance_m:
+                candidate.distance_m, candidate.location_id = distance, location_id
 
     # Opening status only depends on the hours and closures (same city, same moment), and
     # many offices share them: work each combination out once.
@@ -444,7 +727,16 @@ async def services_for_topic(
         if len(ranked) >= limit and _best_possible_score(candidate) < -ranked[limit - 1][0] - 1e-9:
             break
         bisect.insort(ranked, rank(candidate))
-    return await _answers(session, city, [key[-1] for key in ranked[:limit]], language, now)
+    chosen = [candidates[key[-1]] for key in ranked[:limit]]
+    extras = {
+        c.id: {
+            "distance_m": c.distance_m,
+            "location_id": c.location_id,
+            "reasons": _reasons(c, language, city),
+        }
+        for c in chosen
+    }
+    return await _answers(session, city, [c.id for c in chosen], language, now, extras)
 
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG); distances are on this sphere
@@ -573,7 +865,14 @@ async def nearest_services(
         [i for _, i, _ in chosen],
         language,
         now,
-        {i: (d, loc) for d, i, loc in chosen},
+        {
+            i: {
+                "distance_m": d,
+                "location_id": loc,
+                "reasons": ({"kind": "distance", "meters": round(d)},),
+            }
+            for d, i, loc in chosen
+        },
     )
 
 

@@ -51,6 +51,37 @@ MODE_LABELS: dict[str, str] = {
 }
 
 
+# Who a service is only for (codes of bot/eligibility.py). Used in "Only for {groups}" and
+# as a reason "For {group}".
+GROUP_LABELS: dict[str, str] = {
+    # TRANSLATOR: Group of people; used in "Only for ..." and "For ...".
+    "eu_citizens": N_("EU/EEA citizens"),
+    # TRANSLATOR: Group of people; used in "Only for ..." and "For ...".
+    "non_eu_citizens": N_("citizens of countries outside the EU"),
+    # TRANSLATOR: Group of people; used in "Only for ..." and "For ...".
+    "temporary_protection": N_("people under temporary protection (e.g. from Ukraine)"),
+    # TRANSLATOR: Group of people; used in "Only for ..." and "For ...".
+    "asylum_seekers": N_("asylum seekers"),
+    # TRANSLATOR: Group of people; used in "Only for ..." and "For ...".
+    "refugees": N_("people with asylum or subsidiary protection"),
+    # TRANSLATOR: Group of people; used in "Only for ..." and "For ...".
+    "women": N_("women"),
+    # TRANSLATOR: Group of people; used in "Only for ..." and "For ...".
+    "unaccompanied_minors": N_("unaccompanied minors"),
+}
+
+
+# TRANSLATOR: Where the user is, when they shared their position:
+# TRANSLATOR: "These offices are nearest to your location:".
+YOUR_LOCATION = N_("your location")
+
+
+def group_label(group: str, lang: str) -> str:
+    """The group's label in `lang`; an unknown code is shown readably."""
+    label = GROUP_LABELS.get(group)
+    return gettext(lang, label) if label else group.replace("_", " ")
+
+
 def topic_label(topic: str, lang: str) -> str:
     """The topic's label in `lang`; an unknown topic code is shown readably."""
     label = TOPIC_LABELS.get(topic)

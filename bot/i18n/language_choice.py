@@ -57,29 +57,70 @@ _EXTRA_NAMES = {
 }
 
 
-@lru_cache(maxsize=1)
-def _language_names() -> dict[str, str]:
-    """Every supported language's name in every supported language, folded → code."""
+# Languages offices speak besides the chat languages, for "do they speak Somali?".
+OFFICE_LANGUAGES: tuple[str, ...] = (
+    "sq",
+    "ps",
+    "so",
+    "bg",
+    "ro",
+    "ku",
+    "ti",
+    "am",
+    "it",
+    "pt",
+    "hu",
+    "sr",
+    "hr",
+    "bs",
+    "ur",
+    "hi",
+    "bn",
+    "zh",
+    "vi",
+    "ta",
+    "tl",
+    "el",
+    "cs",
+    "sk",
+    "ka",
+    "hy",
+    "az",
+    "prs",
+)
+
+
+@lru_cache(maxsize=2)
+def _language_names(codes: tuple[str, ...] = SUPPORTED_LANGUAGES) -> dict[str, str]:
+    """The names of the languages `codes` in every supported language, folded → code."""
     names = {fold_for_matching(name): code for name, code in _EXTRA_NAMES.items()}
     for code, endonym in ENDONYMS.items():
         names[fold_for_matching(endonym)] = code
     for display in SUPPORTED_LANGUAGES:
         locale = Locale.parse(display)
-        for code in SUPPORTED_LANGUAGES:
+        for code in codes:
             name = locale.languages.get(code)
             if name:
-                names[fold_for_matching(name)] = code
+                names.setdefault(fold_for_matching(name), code)
     return names
 
 
-def language_from_name(text: str | None) -> str | None:
+def spoken_language_from_name(text: str | None) -> str | None:
+    """Like `language_from_name`, also for languages the assistant does not chat in
+    ("do they speak Somali?")."""
+    return language_from_name(text, SUPPORTED_LANGUAGES + OFFICE_LANGUAGES)
+
+
+def language_from_name(
+    text: str | None, codes: tuple[str, ...] = SUPPORTED_LANGUAGES
+) -> str | None:
     """The supported language a phrase names ("auf Deutsch", "по-русски", "بالعربي"), or None."""
     if not text or not text.strip():
         return None
-    if text.strip().lower() in SUPPORTED_LANGUAGES:
+    if text.strip().lower() in codes:
         return text.strip().lower()
     folded = fold_for_matching(text)
-    names = _language_names()
+    names = _language_names(codes)
     if folded in names:
         return names[folded]
     for word in folded.split():

@@ -16,7 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.units import format_unit
+
 from bot.i18n.formatting import (
+    babel_locale,
     format_date_long,
     format_day_time,
     format_list,
@@ -26,7 +29,7 @@ from bot.i18n.formatting import (
     text_direction,
     translate,
 )
-from bot.i18n.labels import N_, mode_label
+from bot.i18n.labels import N_, group_label, mode_label
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ ICON_EMAIL = "✉"
 ICON_WEB = "🌐"
 ICON_CHECKED = "✔"
 ICON_WARNING = "⚠"
+ICON_REASONS = "👍"
+ICON_ONLY_FOR = "👥"
+REASON_SEPARATOR = " · "
 CONTACT_SEPARATOR = " · "
 
 # TRANSLATOR: Office status. {time}: closing time today, e.g. "12:00".
@@ -94,6 +100,26 @@ CHECKED_ON_SOURCE = N_("Checked on {date} (source: {source})")
 CHECKED_ON = N_("Checked on {date}")
 # TRANSLATOR: Where the facts come from. {source}: e.g. "dortmund.de".
 SOURCE = N_("Source: {source}")
+# TRANSLATOR: Why this office was chosen. {language}: a language name, e.g. "Ukrainian".
+REASON_SPEAKS = N_("Speaks {language}")
+# TRANSLATOR: Why this office was chosen. {group}: e.g. "asylum seekers".
+REASON_FOR_GROUP = N_("For {group}")
+# TRANSLATOR: Why this office was chosen: the user's age fits. {minimum}, {maximum}: years.
+REASON_AGES = N_("For ages {minimum} to {maximum}")
+# TRANSLATOR: Why this office was chosen: the user's age fits. {minimum}: years.
+REASON_AGE_FROM = N_("For ages {minimum} and over")
+# TRANSLATOR: Why this office was chosen: the user's age fits. {maximum}: years.
+REASON_AGE_UP_TO = N_("For ages up to {maximum}")
+# TRANSLATOR: Why this office was chosen. {distance}: e.g. "1.2 km", "800 m".
+REASON_DISTANCE = N_("About {distance} away")
+# TRANSLATOR: Who may use the office. {groups}: e.g. "EU/EEA citizens".
+ONLY_FOR = N_("Only for {groups}")
+# TRANSLATOR: Who may use the office. {minimum}, {maximum}: ages in years.
+ONLY_AGES = N_("Only for ages {minimum} to {maximum}")
+# TRANSLATOR: Who may use the office. {minimum}: age in years.
+ONLY_AGE_FROM = N_("Only for ages {minimum} and over")
+# TRANSLATOR: Who may use the office. {maximum}: age in years.
+ONLY_AGE_UP_TO = N_("Only for ages up to {maximum}")
 # TRANSLATOR: The office's facts have not been confirmed for a long time.
 REVIEW_DUE = N_(
     "This entry may be out of date. Please confirm by phone or on the website before you go."
@@ -108,20 +134,26 @@ def render_service_card(card: Mapping[str, Any], lang: str) -> str:
         return isolate(value) if rtl else value
 
     lines: list[str] = []
-    name = _text(card.get("name"))
+    name = one_line(card.get("name"))
     if name:
         lines.append(latin(name))
-    description = _text(card.get("description"))
+    reasons = _reasons(card, lang)
+    if reasons:
+        lines.append(f"{ICON_REASONS} {reasons}")
+    only_for = _only_for(card, lang)
+    if only_for:
+        lines.append(f"{ICON_ONLY_FOR} {only_for}")
+    description = one_line(card.get("description"))
     if description:
         lines.append(description)
-    address = _text(card.get("address"))
+    address = one_line(card.get("address"))
     if address:
         lines.append(f"{ICON_ADDRESS} {latin(address)}")
 
     opening = card.get("opening")
     opening = opening if isinstance(opening, Mapping) else {}
-    lines.append(f"{ICON_HOURS} {_opening_status(opening, _timezone(card), lang)}")
-    hours_note = _text(opening.get("hours_note"))
+    lines.append(f"{ICON_HOURS} {_opening_status(opening, card_timezone(card), lang)}")
+    hours_note = one_line(opening.get("hours_note"))
     if hours_note:
         lines.append(hours_note)
 
@@ -131,7 +163,7 @@ def render_service_card(card: Mapping[str, Any], lang: str) -> str:
 
     contacts = []
     for icon, key in ((ICON_PHONE, "phone"), (ICON_EMAIL, "email"), (ICON_WEB, "url")):
-        value = _text(card.get(key))
+        value = one_line(card.get(key))
         if value:
             contacts.append(f"{icon} {latin(value)}")
     if contacts:
@@ -199,12 +231,12 @@ def _opening_status(opening: Mapping[str, Any], tz: dt.tzinfo | None, lang: str)
 def _closed_today(opening: Mapping[str, Any], lang: str) -> str:
     reason = opening.get("closed_today_reason")
     if reason == "holiday":
-        holiday = _text(opening.get("holiday_name"))
+        holiday = one_line(opening.get("holiday_name"))
         if holiday:
             return translate(lang, CLOSED_TODAY_HOLIDAY_NAMED, holiday=holiday)
         return translate(lang, CLOSED_TODAY_HOLIDAY)
     if reason == "closure":
-        closure_reason = _text(opening.get("closure_reason"))
+        closure_reason = one_line(opening.get("closure_reason"))
         if closure_reason:
             return translate(lang, CLOSED_TODAY_REASON, reason=closure_reason)
         return translate(lang, CLOSED_TODAY)
@@ -221,6 +253,74 @@ def _languages(card: Mapping[str, Any], lang: str) -> str:
     if interpreters:
         return translate(lang, INTERPRETERS_ON_REQUEST)
     return names
+
+
+def _reasons(card: Mapping[str, Any], lang: str) -> str:
+    """Why the office was chosen, on one line ("Speaks Ukrainian · About 1.2 km away")."""
+    parts = []
+    for reason in card.get("reasons") or ():
+        if not isinstance(reason, Mapping):
+            continue
+        kind = reason.get("kind")
+        if kind == "speaks" and isinstance(reason.get("language"), str):
+            parts.append(
+                translate(lang, REASON_SPEAKS, language=language_name(reason["language"], lang))
+            )
+        elif kind == "for_group" and isinstance(reason.get("group"), str):
+            parts.append(
+                translate(lang, REASON_FOR_GROUP, group=group_label(reason["group"], lang))
+            )
+        elif kind == "age":
+            text = _ages(reason.get("minimum"), reason.get("maximum"), lang, REASON_AGE_PHRASES)
+            if text:
+                parts.append(text)
+        elif kind == "distance" and isinstance(reason.get("meters"), int | float):
+            parts.append(
+                translate(lang, REASON_DISTANCE, distance=format_distance(reason["meters"], lang))
+            )
+    return REASON_SEPARATOR.join(parts)
+
+
+REASON_AGE_PHRASES = (REASON_AGES, REASON_AGE_FROM, REASON_AGE_UP_TO)
+ONLY_AGE_PHRASES = (ONLY_AGES, ONLY_AGE_FROM, ONLY_AGE_UP_TO)
+
+
+def _ages(minimum: object, maximum: object, lang: str, phrases: tuple[str, str, str]) -> str:
+    low = minimum if isinstance(minimum, int) else None
+    high = maximum if isinstance(maximum, int) else None
+    if low is not None and high is not None:
+        return translate(lang, phrases[0], minimum=low, maximum=high)
+    if low is not None:
+        return translate(lang, phrases[1], minimum=low)
+    if high is not None:
+        return translate(lang, phrases[2], maximum=high)
+    return ""
+
+
+def _only_for(card: Mapping[str, Any], lang: str) -> str:
+    """Who may use the office, unless a reason already says the user is one of them."""
+    kinds = {r.get("kind") for r in card.get("reasons") or () if isinstance(r, Mapping)}
+    parts = []
+    groups = [g for g in card.get("eligible_groups") or () if isinstance(g, str)]
+    if groups and "for_group" not in kinds:
+        labels = format_list((group_label(g, lang) for g in groups), lang)
+        parts.append(translate(lang, ONLY_FOR, groups=labels))
+    if "age" not in kinds:
+        ages = _ages(card.get("minimum_age"), card.get("maximum_age"), lang, ONLY_AGE_PHRASES)
+        if ages:
+            parts.append(ages)
+    return REASON_SEPARATOR.join(parts)
+
+
+def format_distance(meters: float, lang: str) -> str:
+    """A distance for people on foot or by bus: "800 m", "1.2 km", "15 km"."""
+    locale = babel_locale(lang)
+    if meters < 950:
+        rounded = max(50, int(round(meters / 50.0)) * 50)
+        return format_unit(rounded, "length-meter", length="short", locale=locale)
+    kilometers = meters / 1000
+    value = round(kilometers, 1) if kilometers < 10 else round(kilometers)
+    return format_unit(value, "length-kilometer", length="short", locale=locale)
 
 
 def _checked(card: Mapping[str, Any], lang: str, latin) -> str:
@@ -247,12 +347,12 @@ def source_host(url: object) -> str:
     return host.removeprefix("www.")
 
 
-def _text(value: object) -> str:
+def one_line(value: object) -> str:
     """A fact as one line: whitespace and line breaks collapse to single spaces."""
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
-def _timezone(card: Mapping[str, Any]) -> dt.tzinfo | None:
+def card_timezone(card: Mapping[str, Any]) -> dt.tzinfo | None:
     name = card.get("timezone")
     if not isinstance(name, str) or not name:
         return None

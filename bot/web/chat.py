@@ -1,7 +1,9 @@
 """The demo page's chat: `POST /api/chat` passes a message on to Rasa's REST channel.
 
 App environment. Same origin for the page, so no CORS; the language the user picked on the
-page travels as the `language` hint in the message metadata. Message text is never logged.
+page travels as the `language` hint in the message metadata, a position the user shares
+(the browser's, only when they press the button and allow it) as `location`. Message text
+and positions are never logged.
 """
 
 from __future__ import annotations
@@ -49,9 +51,18 @@ async def handle_chat(request: web.Request) -> web.Response:
         return _error(400, "Field 'message' must be text.")
     if len(message) > MAX_MESSAGE_CHARS:
         return _error(413, f"The message is longer than {MAX_MESSAGE_CHARS} characters.")
-    metadata = {}
+    metadata: dict = {}
     if is_supported(body.get("language")):
         metadata["language"] = body["language"]
+    location = body.get("location")
+    if location is not None:
+        point = _point(location)
+        if point is None:
+            return _error(
+                400, 'Field \'location\' must be {"latitude": -90..90, "longitude": -180..180}.'
+            )
+        metadata["location"] = point
+        message = message or "/inform_location"  # a shared position is a message of its own
     payload = {"sender": sender, "message": message, "metadata": metadata}
     url = f"{request.app[RASA_URL_KEY]}/webhooks/rest/webhook"
     try:
@@ -65,6 +76,19 @@ async def handle_chat(request: web.Request) -> web.Response:
         return _error(503, "The assistant is starting or not available. Please try again soon.")
     texts = [r["text"] for r in replies if isinstance(r, dict) and r.get("text")]
     return web.json_response({"replies": texts})
+
+
+def _point(value: object) -> dict[str, float] | None:
+    """A shared position as Rasa gets it in the metadata, or None if it is not one."""
+    if not isinstance(value, dict):
+        return None
+    latitude, longitude = value.get("latitude"), value.get("longitude")
+    numbers = all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in (latitude, longitude)
+    )
+    if not numbers or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return {"latitude": float(latitude), "longitude": float(longitude)}
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -8,9 +8,10 @@ follows Rasa's `nlg_response_format_spec` (rasa/core/nlg/callback.py).
 The response's English text in domain.yml is the msgid. It is translated into the
 conversation's language (slot `language`; English if missing or unsupported), then its
 `{placeholders}` are filled from the arguments, then from the slots, plus computed values:
-`topic_label` from the `topic` argument, `detected_language_name` from `detected_language`
-and `service_card` from the `service` argument. An action can ask for another language
-than the conversation's with the `render_in` argument.
+`topic_label` from the `topic` argument, `detected_language_name` from `detected_language`,
+`service_card` from the `service` argument, `service_details` from the `details` argument
+and `place_name` from the `place` argument ("your location" when it is empty). An action
+can ask for another language than the conversation's with the `render_in` argument.
 Lists are joined for the language, and in right-to-left languages the filled-in names are
 isolated so that Latin text keeps its direction. Logs never contain conversation text.
 """
@@ -34,8 +35,9 @@ from bot.i18n.formatting import (
     safe_format,
     text_direction,
 )
-from bot.i18n.labels import topic_label
+from bot.i18n.labels import YOUR_LOCATION, topic_label
 from bot.i18n.service_card import render_service_card
+from bot.i18n.service_details import render_service_details
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +156,14 @@ def _placeholder_value(
         if name == "service_card":
             service = arguments.get("service")
             return render_service_card(service, lang) if isinstance(service, Mapping) else ""
+        if name == "service_details":
+            details = arguments.get("details")
+            return render_service_details(details, lang) if isinstance(details, Mapping) else ""
+        if name == "place_name":
+            place = arguments.get("place")
+            if isinstance(place, str) and place:
+                return isolate(place) if rtl else place
+            return gettext(lang, YOUR_LOCATION)
         if name == "topic_label":
             topic = arguments.get("topic")
             return topic_label(topic, lang) if isinstance(topic, str) and topic else ""

@@ -186,3 +186,52 @@ async def test_somali_is_recognised_and_answered_in_english_and_german(stack):
     answer = joined(await say(stack, "Waxaan u baahanahay guri cusub, yaa i caawin kara?", sender))
     assert "I cannot write in Somali yet." in answer
     assert "Somali" in answer.split("I cannot write in Somali yet.", 1)[1]  # then in German
+
+
+async def test_german_follow_up_questions_are_about_the_offices_just_shown(stack):
+    sender = str(uuid.uuid4())
+    first = joined(await say(stack, "Wo kann ich mich in Dortmund anmelden?", sender))
+    offices = [line for line in first.splitlines() if line.startswith("Bürgerdienste")]
+    assert offices, first
+
+    where = joined(await say(stack, "wo ist das genau?", sender))
+    assert "https://www.openstreetmap.org/" in where and "📍" in where
+
+    second = joined(await say(stack, "die zweite bitte", sender))
+    assert "Geprüft am" in second  # the full card of one office
+
+    hours = joined(await say(stack, "hat das morgen offen?", sender))
+    assert "Morgen" in hours or "Öffnungszeiten" in hours  # the week, or that it is unknown
+
+    near = joined(await say(stack, "ich wohne in Hörde", sender))
+    assert "Hörder Bahnhofstraße 16" in near.split("Geprüft am")[0]  # nearest office first
+    assert "km" in near or " m " in near
+
+
+async def test_persian_follow_ups_and_the_nearest_office_by_district(stack):
+    sender = str(uuid.uuid4())
+    first = joined(await say(stack, "در وین کجا ثبت نام آدرس کنم؟", sender))
+    assert "تاریخ بررسی" in first
+    cost = joined(await say(stack, "هزینه‌اش چقدر است؟", sender))
+    assert "💶" in cost
+    near = joined(await say(stack, "من در فاوریتن زندگی می‌کنم", sender))
+    assert "Favoriten" in near or "فاوریتن" in near
+
+
+async def test_a_position_shared_on_the_demo_page_finds_the_nearest_office(stack):
+    url = f"http://127.0.0.1:{stack.ports['web']}/api/chat"
+    sender = f"demo-{uuid.uuid4().hex[:12]}"
+    async with aiohttp.ClientSession() as http:
+        for body in (
+            {"sender": sender, "message": "Wo kann ich mich in Dortmund anmelden?"},
+            {
+                "sender": sender,
+                "message": "",
+                "location": {"latitude": 51.5706, "longitude": 7.3893},
+            },
+        ):
+            async with http.post(url, json=body) as response:
+                assert response.status == 200
+                replies = (await response.json())["replies"]
+    answer = "\n".join(replies)
+    assert "Am Amtshaus 1" in answer.split("Geprüft am")[0]  # Mengede's office first

@@ -38,7 +38,7 @@ def test_empty_msgid_is_not_the_catalog_header():
 
 def test_every_domain_response_has_a_german_translation():
     for name, text in load_responses().items():
-        if text == "{service_card}":
+        if text in ("{service_card}", "{service_details}"):  # composed, not translated
             continue
         assert gettext("de", text) != text, name
 

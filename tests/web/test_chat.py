@@ -30,6 +30,13 @@ async def test_the_demo_page_works_on_a_phone(client):
         (b'{"sender": "x", "message": "hi"}', 400, "'sender'"),
         (b'{"sender": "abcdefgh12", "message": 5}', 400, "'message' must be text"),
         (b'{"sender": "abcdefgh12", "message": "' + b"a" * 20_001 + b'"}', 413, "longer"),
+        (b'{"sender": "abcdefgh12", "message": "", "location": "home"}', 400, "'location'"),
+        (
+            b'{"sender": "abcdefgh12", "message": "",'
+            b' "location": {"latitude": 91, "longitude": 7}}',
+            400,
+            "'location'",
+        ),
     ],
 )
 async def test_a_bad_request_gets_a_clear_error(client, body, status, words):

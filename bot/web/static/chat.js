@@ -22,18 +22,13 @@
     item.scrollIntoView({ block: "end" });
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const text = input.value;
-    if (!text.trim()) return;
-    input.value = "";
-    show(text, "user");
+  async function send(text, location) {
     const chosen = language.value !== sentLanguage ? language.value : undefined;
     try {
       const response = await fetch("/api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender, message: text, language: chosen || undefined }),
+        body: JSON.stringify({ sender, message: text, language: chosen || undefined, location }),
       });
       sentLanguage = language.value;
       const body = await response.json();
@@ -42,5 +37,29 @@
     } catch (error) {
       show("The assistant is not reachable. Please try again.", "error");
     }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    show(text, "user");
+    send(text);
+  });
+
+  // The nearest office: the browser's position, only when the newcomer asks for it.
+  const share = document.getElementById("share-location");
+  if (!navigator.geolocation) share.hidden = true;
+  share.addEventListener("click", () => {
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        show("📍", "user");
+        const { latitude, longitude } = position.coords;
+        send("", { latitude, longitude });
+      },
+      () => show("Your position is not available. You can write your district or postcode.", "error"),
+      { enableHighAccuracy: false, timeout: 10000, maximumAge: 600000 },
+    );
   });
 })();
