@@ -19,7 +19,7 @@ from actions.common import (
     utter_city_not_served,
 )
 from actions.topics import answer_topic
-from bot.directory.queries import any_service_in_city, find_city
+from bot.directory.queries import any_service_in_city, find_city, find_city_in_text
 from bot.topics import TOPICS, intent_for_topic
 
 # Where a name the directory does not know is taken as a city we do not serve; elsewhere
@@ -43,10 +43,16 @@ class ActionUpdateCity(Action):
         named = next(iter(tracker.get_latest_entity_values("city")), None)
         metadata = (tracker.latest_message or {}).get("metadata") or {}
         hint = metadata.get("city") if isinstance(metadata, dict) else None
-        if not named and not hint:
+        in_city_question = latest_intent(tracker) in CITY_INTENTS
+        if not named and not hint and not in_city_question:
             return []
         async with directory_session() as session:
-            city = await find_city(session, named or hint)
+            if named or hint:
+                city = await find_city(session, named or hint)
+            else:  # the entity model may miss a name: look for the directory's own names
+                city = await find_city_in_text(session, (tracker.latest_message or {}).get("text"))
+                if city is None:
+                    return []
         if city is not None:
             events = [SlotSet("unknown_city", None)]
             if city.slug != tracker.get_slot("city"):

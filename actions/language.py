@@ -17,7 +17,7 @@ from actions.common import (
 )
 from bot.directory.queries import all_cities, service_answer, services_for_language
 from bot.i18n.language_choice import LanguageEvidence, choose_language, language_from_name
-from bot.languages import ENDONYMS, FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES
+from bot.languages import ENDONYMS, FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES, is_supported
 
 
 def language_menu_buttons() -> list[dict[str, str]]:
@@ -80,6 +80,20 @@ class ActionConfirmLanguage(Action):
         return []
 
 
+def unsupported_language(tracker: Tracker) -> str:
+    """The language a message in none of the assistant's languages is written in.
+
+    The detector's answer, unless that is one of ours (a Somali text can look Turkish to
+    the classifier trained on our languages): then lingua's guess, else "und" (unknown).
+    """
+    language = (tracker.latest_message or {}).get("language") or {}
+    code = language.get("code")
+    if code and not is_supported(code):
+        return code
+    guess = language.get("unsupported") or {}
+    return guess.get("code") if isinstance(guess, dict) and guess.get("code") else "und"
+
+
 class ActionLanguageNotSupported(Action):
     """A message in a language we cannot chat in: say so in English and the city's
     language, list the offices that serve that language or offer interpreters, and
@@ -91,7 +105,7 @@ class ActionLanguageNotSupported(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        detected = ((tracker.latest_message or {}).get("language") or {}).get("code") or "und"
+        detected = unsupported_language(tracker)
         async with directory_session() as session:
             city = await current_city(session, tracker)
             if city is None:

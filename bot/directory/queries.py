@@ -7,24 +7,29 @@ language where the directory has a translation, else in English, else the city's
 from __future__ import annotations
 
 import bisect
+import json
 import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Exists,
     ScalarSelect,
     Select,
+    String,
     bindparam,
+    cast,
     exists,
     func,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -39,7 +44,6 @@ from bot.directory.models import (
     ScheduleException,
     Service,
     ServiceAtLocation,
-    ServiceTranslation,
     TaxonomyTerm,
 )
 from bot.directory.opening_hours import (
@@ -68,6 +72,22 @@ async def find_city(session: AsyncSession, name: str | None) -> City | None:
         known = {city.slug, city.name, *city.names.values(), *city.aliases}
         if wanted in {fold_for_matching(name) for name in known}:
             return city
+    return None
+
+
+async def find_city_in_text(session: AsyncSession, text: str | None) -> City | None:
+    """A directory city named anywhere in `text` as a whole word ("... in ویانا ..."), or None.
+
+    For when the entity model missed the name; only the directory's own names and aliases
+    count, so nothing else is mistaken for a city.
+    """
+    if not text or not text.strip():
+        return None
+    folded = fold_for_matching(text)
+    for city in await all_cities(session):
+        for name in {city.slug, city.name, *city.names.values(), *city.aliases}:
+            if re.search(rf"(?<!\w){re.escape(fold_for_matching(name))}(?!\w)", folded):
+                return city
     return None
 
 
@@ -373,7 +393,7 @@ class _Candidate:
     """What ranking needs to know about one service, read without loading the service."""
 
     id: str
-    name: str  # as `ServiceAnswer.text("name") or service.name` shows it
+    name: str  # in the city's language (ties are broken by it)
     speaks: bool  # delivered in the asked language
     interpreters: bool | None
     has_address: bool
@@ -382,8 +402,8 @@ class _Candidate:
     eligible_groups: tuple[str, ...]
     minimum_age: int | None
     maximum_age: int | None
-    hours: set[WeeklyHours]
-    closures: set[tuple[date, date]]
+    hours: frozenset[WeeklyHours]
+    closures: frozenset[tuple[date, date]]
     fit: Fit | None = None
     distance_m: float | None = None  # to the user's place, when known and located
     location_id: str | None = None
@@ -505,15 +525,6 @@ def _has_topic(topic: str | BindParameter) -> Exists:
     return exists().where(Attribute.link_id == Service.id, Attribute.taxonomy_term_id == term)
 
 
-def _translated_name(language: BindParameter) -> ScalarSelect:
-    return (
-        select(func.nullif(ServiceTranslation.name, ""))
-        .where(ServiceTranslation.service_id == Service.id, ServiceTranslation.language == language)
-        .correlate(Service)
-        .scalar_subquery()
-    )
-
-
 # The statements below are built once, with bound parameters: building them and working
 # out their cache keys on every call cost about as much as running them.
 
@@ -525,56 +536,110 @@ def _few_services_query() -> Select:
     )
 
 
+def _as_text(column) -> ColumnElement[str]:
+    return func.coalesce(cast(column, String), "")
+
+
+# Weekly rows and closures travel as one string per service ("MO,TU|08:00:00|12:00:00|
+# walk_in||;..."), aggregated in the database: one row per candidate instead of one per
+# weekly row and closure, and services with the same hours share one parse.
+_FIELD, _ROW = "|", ";"
+
+
+def _aggregated(parts: list, where) -> ScalarSelect:
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + _FIELD + part
+    return select(func.aggregate_strings(joined, _ROW)).where(where).scalar_subquery()
+
+
 @lru_cache(maxsize=1)
 def _topic_candidates_query() -> Select:
-    """Ranking facts of a city's active services for a topic, one row per weekly row and
-    closure (few of each), so the hours come in the same round trip."""
-    return (
-        select(
-            Service.id,
-            # As `ServiceAnswer.text("name") or service.name`: asked language, English, city's.
-            func.coalesce(
-                *(_translated_name(bindparam(f"name_language_{i}")) for i in range(3)),
-                Service.name,
-            ).label("name"),
-            exists()
-            .where(Language.service_id == Service.id, Language.code == bindparam("language"))
-            .label("speaks"),
-            Service.interpreters,
-            exists()
-            .where(
-                ServiceAtLocation.service_id == Service.id,
-                Address.location_id == ServiceAtLocation.location_id,
-            )
-            .label("has_address"),
-            select(func.count())
-            .where(Attribute.link_id == Service.id)
-            .correlate(Service)
-            .scalar_subquery()
-            .label("topic_count"),
-            Service.last_reviewed_at,
-            Service.review_interval_days,
-            Service.eligible_groups,
-            Service.minimum_age,
-            Service.maximum_age,
-            Schedule.id.label("schedule_id"),
+    """Ranking facts of a city's active services for a topic, one row per service, with its
+    weekly hours and closures aggregated as text (see `_parse_hours`)."""
+    hours = _aggregated(
+        [
             Schedule.byday,
-            Schedule.opens_at,
-            Schedule.closes_at,
+            _as_text(Schedule.opens_at),
+            _as_text(Schedule.closes_at),
             Schedule.attending_type,
-            Schedule.valid_from,
-            Schedule.valid_to,
-            ScheduleException.first_day,
-            ScheduleException.last_day,
-        )
-        .outerjoin(Schedule, Schedule.service_id == Service.id)
-        .outerjoin(ScheduleException, ScheduleException.service_id == Service.id)
-        .where(
-            Service.city_id == bindparam("city_id"),
-            Service.status == "active",
-            _has_topic(bindparam("topic")),
-        )
+            _as_text(Schedule.valid_from),
+            _as_text(Schedule.valid_to),
+        ],
+        Schedule.service_id == Service.id,
     )
+    closures = _aggregated(
+        [_as_text(ScheduleException.first_day), _as_text(ScheduleException.last_day)],
+        ScheduleException.service_id == Service.id,
+    )
+    return select(
+        Service.id,
+        # Ties go by the name in the city's language: the same order in every language.
+        Service.name,
+        exists()
+        .where(Language.service_id == Service.id, Language.code == bindparam("language"))
+        .label("speaks"),
+        Service.interpreters,
+        exists()
+        .where(
+            ServiceAtLocation.service_id == Service.id,
+            Address.location_id == ServiceAtLocation.location_id,
+        )
+        .label("has_address"),
+        select(func.count())
+        .where(Attribute.link_id == Service.id)
+        .correlate(Service)
+        .scalar_subquery()
+        .label("topic_count"),
+        Service.last_reviewed_at,
+        Service.review_interval_days,
+        # As text: parsed only for the few services that have groups.
+        type_coerce(Service.eligible_groups, String).label("eligible_groups"),
+        Service.minimum_age,
+        Service.maximum_age,
+        hours.label("hours"),
+        closures.label("closures"),
+    ).where(
+        Service.city_id == bindparam("city_id"),
+        Service.status == "active",
+        _has_topic(bindparam("topic")),
+    )
+
+
+def _groups(value: str | list | None) -> tuple[str, ...]:
+    """`eligible_groups` as read raw: JSON text (SQLite), or a list (asyncpg decodes it)."""
+    if not value or value == "[]":
+        return ()
+    return tuple(json.loads(value) if isinstance(value, str) else value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_hours(text: str | None) -> frozenset[WeeklyHours]:
+    """Weekly rows from `_topic_candidates_query`'s aggregated text."""
+    if not text:
+        return frozenset()
+    rows = []
+    for row in text.split(_ROW):
+        byday, opens, closes, mode, valid_from, valid_to = row.split(_FIELD)
+        rows.append(
+            WeeklyHours(
+                byday=frozenset(byday.split(",")),
+                opens_at=time.fromisoformat(opens),
+                closes_at=time.fromisoformat(closes),
+                mode=mode,
+                valid_from=date.fromisoformat(valid_from[:10]) if valid_from else None,
+                valid_to=date.fromisoformat(valid_to[:10]) if valid_to else None,
+            )
+        )
+    return frozenset(rows)
+
+
+@lru_cache(maxsize=4096)
+def _parse_closures(text: str | None) -> frozenset[tuple[date, date]]:
+    if not text:
+        return frozenset()
+    pairs = (row.split(_FIELD) for row in text.split(_ROW))
+    return frozenset((date.fromisoformat(a[:10]), date.fromisoformat(b[:10])) for a, b in pairs)
 
 
 @lru_cache(maxsize=1)
@@ -642,49 +707,35 @@ async def services_for_topic(
     (`profile`), open now or soon, distance from `near`, specialised, complete, reviewed.
     Each answer carries its reasons. Services in `exclude` (already shown) are skipped.
 
-    Ranks on light rows read in one query (a few columns per service, with its weekly
-    hours and closures) and loads the full rows of the winners only: at hundreds of
-    services per topic and city, loading all of them fully was most of the time.
+    Ranks on light rows read in one query (one row per service: a few columns, its weekly
+    hours and closures as text) and loads the full rows of the winners only: at hundreds
+    of services per topic and city, loading all of them fully was most of the time.
     """
     if limit < 1:
         return []
-    parameters = {
-        "city_id": city.id,
-        "topic": topic,
-        "language": language,
-        "name_language_0": language,
-        "name_language_1": "en",
-        "name_language_2": city.default_language,
-    }
+    parameters = {"city_id": city.id, "topic": topic, "language": language}
     candidates: dict[str, _Candidate] = {}
     for row in await session.execute(_topic_candidates_query(), parameters):
         if row.id in exclude:
             continue
-        candidate = candidates.get(row.id)
-        if candidate is None:
-            due = row.last_reviewed_at + timedelta(days=row.review_interval_days)
-            candidate = candidates[row.id] = _Candidate(
-                id=row.id,
-                name=row.name,
-                speaks=bool(row.speaks),
-                interpreters=row.interpreters,
-                has_address=bool(row.has_address),
-                topic_count=row.topic_count,
-                review_due=now.date() > due,
-                eligible_groups=tuple(row.eligible_groups or ()),
-                minimum_age=row.minimum_age,
-                maximum_age=row.maximum_age,
-                hours=set(),
-                closures=set(),
-            )
-            if profile is not None:
-                candidate.fit = fit(
-                    candidate.eligible_groups, row.minimum_age, row.maximum_age, profile
-                )
-        if row.schedule_id is not None:
-            candidate.hours.add(_weekly_hours(row))
-        if row.first_day is not None:
-            candidate.closures.add((row.first_day, row.last_day))
+        due = row.last_reviewed_at + timedelta(days=row.review_interval_days)
+        groups = _groups(row.eligible_groups)
+        candidate = candidates[row.id] = _Candidate(
+            id=row.id,
+            name=row.name,
+            speaks=bool(row.speaks),
+            interpreters=row.interpreters,
+            has_address=bool(row.has_address),
+            topic_count=row.topic_count,
+            review_due=now.date() > due,
+            eligible_groups=groups,
+            minimum_age=row.minimum_age,
+            maximum_age=row.maximum_age,
+            hours=_parse_hours(row.hours),
+            closures=_parse_closures(row.closures),
+        )
+        if profile is not None:
+            candidate.fit = fit(groups, row.minimum_age, row.maximum_age, profile)
     if not candidates:
         return []
     if near is not None:
@@ -708,7 +759,7 @@ async def services_for_topic(
     statuses: dict[tuple[frozenset, frozenset], OpeningStatus] = {}
 
     def rank(candidate: _Candidate) -> tuple:
-        key = (frozenset(candidate.hours), frozenset(candidate.closures))
+        key = (candidate.hours, candidate.closures)
         if key not in statuses:
             statuses[key] = opening_status(
                 key[0],

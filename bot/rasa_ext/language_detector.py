@@ -160,7 +160,12 @@ class LanguageDetector(GraphComponent):
             code: weight * lingua.get(code, 0.0) + (1 - weight) * float(ours.get(code, 0.0))
             for code in self._supported
         }
-        return _best(blended)
+        best = _best(blended)
+        if lingua_code not in self._supported and lingua_confidence >= 0.5:
+            # Lingua's opinion is kept for when the text turns out to be in none of our
+            # languages (intent other_language) but looks like one of them ("Somali or Turkish").
+            best["unsupported"] = {"code": lingua_code, "confidence": round(lingua_confidence, 4)}
+        return best
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -309,3 +309,29 @@ async def test_a_word_mistaken_for_a_city_in_a_language_request_is_ignored(direc
     t = tracker("wieder auf Deutsch bitte", "choose_language", city_entity("wieder"))
     _, events = await run(ActionUpdateCity(), t)
     assert events == []
+
+
+async def test_a_city_the_entity_model_missed_is_found_in_the_question(directory):
+    _, events = await run(
+        ActionUpdateCity(),
+        tracker("من در ویانا زندگی می‌کنم و به کورس زبان آلمانی ضرورت دارم", "ask_language_course"),
+    )
+    assert SlotSet("city", "wien") in events
+
+
+async def test_a_text_in_no_language_of_ours_that_looks_like_one_is_not_called_it(directory):
+    somali_looking_turkish = {
+        "code": "tr",
+        "confidence": 0.49,
+        "unsupported": {"code": "so", "confidence": 0.8},
+    }
+    messages, _ = await run(
+        ActionLanguageNotSupported(),
+        tracker(
+            "Waxaan u baahanahay guri cusub",
+            "other_language",
+            detected=somali_looking_turkish,
+            city="wien",
+        ),
+    )
+    assert {m.get("detected_language") for m in messages if "detected_language" in m} == {"so"}

@@ -159,7 +159,7 @@ def _reference_rank(answer: ServiceAnswer, topic_count: int) -> tuple:
     score += 2 / topic_count
     if not answer.review_due:
         score += 0.5
-    return (-score, answer.text("name") or service.name, service.id)
+    return (-score, service.name, service.id)
 
 
 async def test_the_fast_topic_search_ranks_like_loading_everything(tmp_path: Path):
