@@ -32,6 +32,7 @@ from bot.directory.queries import (
     find_place,
     nearest_services,
     service_answer,
+    service_answers,
     services_for_topic,
 )
 from bot.eligibility import Profile, fit, profile_from_text, profile_from_topic
@@ -78,41 +79,46 @@ class ActionAnswerFollowup(Action):
             if intent == "ask_other_options":
                 return await self._other_options(dispatcher, session, tracker, city, language)
             if intent == "choose_option":
-                values = list(tracker.get_latest_entity_values("option"))
-                text = (tracker.latest_message or {}).get("text")
-                index = next((i for i in map(option_index, [*values, text]) if i is not None), None)
-                chosen = pick(shown, index)
-                answer = chosen and await service_answer(session, city, chosen, language, moment)
-                if answer is None:
-                    dispatcher.utter_message(response="utter_no_such_option", count=len(shown))
-                    return []
-                dispatcher.utter_message(response="utter_service_card", service=answer.card())
-                details = {"kind": "more", "services": [answer.details()]}
-                if any(details["services"][0].get(k) for k in ("eligibility", "documents", "fees")):
-                    dispatcher.utter_message(response="utter_service_details", details=details)
-                return [SlotSet("focus_service", chosen)]
+                return await self._choose_option(dispatcher, session, tracker, city, language)
             kind = DETAIL_KINDS.get(intent or "")
             if kind is None:
                 dispatcher.utter_message(response="utter_default")
                 return []
             focus = tracker.get_slot("focus_service")
             targets = [focus] if focus in shown else shown
-            answers = [
-                answer
-                for service_id in targets
-                if (answer := await service_answer(session, city, service_id, language, moment))
-            ]
+            answers = await service_answers(session, city, targets, language, moment)
         if not answers:
             dispatcher.utter_message(response="utter_which_office")
             return []
         details: dict[str, Any] = {"kind": kind, "services": [a.details() for a in answers]}
-        if kind == "languages":
+        if kind == "languages":  # "do they speak Arabic?": the entity, else the words
             named = [*tracker.get_latest_entity_values("language")]
+            named = named or [(tracker.latest_message or {}).get("text")]
             details["language"] = next(
                 (code for code in map(spoken_language_from_name, named) if code), None
             )
         dispatcher.utter_message(response="utter_service_details", details=details)
         return []
+
+    @staticmethod
+    async def _choose_option(dispatcher, session, tracker, city, language):
+        """ "The second one": that office's card, then who it is for, what to bring, fees."""
+        shown = tracker.get_slot("shown_services") or []
+        values = list(tracker.get_latest_entity_values("option"))
+        text = (tracker.latest_message or {}).get("text")
+        index = next((i for i in map(option_index, [*values, text]) if i is not None), None)
+        chosen = pick(shown, index)
+        answer = chosen and await service_answer(session, city, chosen, language, now())
+        if answer is None:
+            dispatcher.utter_message(response="utter_no_such_option", count=len(shown))
+            return []
+        dispatcher.utter_message(response="utter_service_card", service=answer.card())
+        details = answer.details()
+        if any(details.get(key) for key in ("eligibility", "documents", "fees")):
+            dispatcher.utter_message(
+                response="utter_service_details", details={"kind": "more", "services": [details]}
+            )
+        return [SlotSet("focus_service", chosen)]
 
     @staticmethod
     async def _other_options(dispatcher, session, tracker, city, language):

@@ -44,6 +44,7 @@ from bot.directory.models import (
     ScheduleException,
     Service,
     ServiceAtLocation,
+    ServiceTranslation,
     TaxonomyTerm,
 )
 from bot.directory.opening_hours import (
@@ -501,14 +502,15 @@ def _with_everything(query):
     )
 
 
-def _with_everything_for_a_few(query):
-    """Like `_with_everything` in two queries instead of eight; for a handful of services.
+def _with_everything_for_a_few(query, languages: tuple[str, ...]):
+    """Like `_with_everything` in two queries instead of eight; for a handful of services,
+    with their translations in `languages` only (all a text in one language looks at).
 
     Translations get their own query: they are the longest list, and joining them too
     would multiply the rows of all the other lists.
     """
     return query.options(
-        selectinload(Service.translations),
+        selectinload(Service.translations.and_(ServiceTranslation.language.in_(languages))),
         joinedload(Service.phones),
         joinedload(Service.languages),
         joinedload(Service.schedules),
@@ -529,10 +531,10 @@ def _has_topic(topic: str | BindParameter) -> Exists:
 # out their cache keys on every call cost about as much as running them.
 
 
-@lru_cache(maxsize=1)
-def _few_services_query() -> Select:
+@lru_cache(maxsize=128)
+def _few_services_query(languages: tuple[str, ...]) -> Select:
     return _with_everything_for_a_few(
-        select(Service).where(Service.id.in_(bindparam("ids", expanding=True)))
+        select(Service).where(Service.id.in_(bindparam("ids", expanding=True))), languages
     )
 
 
@@ -673,7 +675,9 @@ async def _answers(
     """
     if not ids:
         return []
-    result = await session.scalars(_few_services_query(), {"ids": ids})
+    # The texts of an answer come in its language, else English, else the city's language.
+    languages = tuple(dict.fromkeys((language, "en", city.default_language)))
+    result = await session.scalars(_few_services_query(languages), {"ids": ids})
     by_id = {service.id: service for service in result.unique()}
     extras = extras or {}
     return [
@@ -957,6 +961,14 @@ async def services_for_language(
         )
     )
     return answers[:limit]
+
+
+async def service_answers(
+    session: AsyncSession, city: City, ids: list[str], language: str, now: datetime
+) -> list[ServiceAnswer]:
+    """The active services `ids` of `city`, in that order (e.g. the offices just shown)."""
+    answers = await _answers(session, city, ids, language, now)
+    return [a for a in answers if a.service.city_id == city.id and a.service.status == "active"]
 
 
 async def service_answer(
