@@ -104,10 +104,7 @@ class ActionAnswerFollowup(Action):
     async def _choose_option(dispatcher, session, tracker, city, language):
         """ "The second one": that office's card, then who it is for, what to bring, fees."""
         shown = tracker.get_slot("shown_services") or []
-        values = list(tracker.get_latest_entity_values("option"))
-        text = (tracker.latest_message or {}).get("text")
-        index = next((i for i in map(option_index, [*values, text]) if i is not None), None)
-        chosen = pick(shown, index)
+        chosen = pick(shown, option_index((tracker.latest_message or {}).get("text")))
         answer = chosen and await service_answer(session, city, chosen, language, now())
         if answer is None:
             dispatcher.utter_message(response="utter_no_such_option", count=len(shown))

@@ -1,7 +1,7 @@
 """Which of the offices just shown a message picks: "the second one", "Nr. 2", "الثاني".
 
-Standard library only. `option_index` reads the `option` entity (or the whole message) and
-returns a 0-based index into the list shown, -1 for "the last one", or None.
+Standard library only. `option_index` reads the message and returns a 0-based index into
+the list shown, -1 for "the last one", or None.
 """
 
 from __future__ import annotations

@@ -156,7 +156,6 @@ async def test_the_second_one_picks_it_and_later_questions_are_about_it(after_re
         ActionAnswerFollowup(),
         "die zweite bitte",
         "choose_option",
-        entity("option", "zweite"),
     )
     second = slots["shown_services"][1]
     assert slots["focus_service"] == second
@@ -164,9 +163,7 @@ async def test_the_second_one_picks_it_and_later_questions_are_about_it(after_re
     messages, _ = await ask(slots, ActionAnswerFollowup(), "wann hat das offen?", "ask_hours")
     (service,) = messages[0]["details"]["services"]
     assert service["id"] == second and len(service["days"]) in (0, 7)
-    messages, _ = await ask(
-        slots, ActionAnswerFollowup(), "die siebte", "choose_option", entity("option", "siebte")
-    )
+    messages, _ = await ask(slots, ActionAnswerFollowup(), "die siebte", "choose_option")
     assert responses(messages) == ["utter_no_such_option"]
 
 
@@ -244,9 +241,7 @@ async def test_follow_ups_in_persian(directory):
     messages, slots = await ask(
         slots, ActionAnswerTopic(), "کلاس زبان آلمانی کجاست؟", "ask_language_course"
     )
-    messages, slots = await ask(
-        slots, ActionAnswerFollowup(), "اولی", "choose_option", entity("option", "اولی")
-    )
+    messages, slots = await ask(slots, ActionAnswerFollowup(), "اولی", "choose_option")
     assert slots["focus_service"] == slots["shown_services"][0]
     messages, _ = await ask(
         slots,
