@@ -87,9 +87,17 @@ async def find_city_in_text(session: AsyncSession, text: str | None) -> City | N
     folded = fold_for_matching(text)
     for city in await all_cities(session):
         for name in {city.slug, city.name, *city.names.values(), *city.aliases}:
-            if re.search(rf"(?<!\w){re.escape(fold_for_matching(name))}(?!\w)", folded):
+            wanted = fold_for_matching(name)
+            # A name that folds to an everyday word ("وین", Vienna in Persian, folds to
+            # Arabic "وين", where) only counts written exactly as the city's name.
+            haystack, needle = (text, name) if wanted in EVERYDAY_WORDS else (folded, wanted)
+            if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack):
                 return city
     return None
+
+
+# Folded forms of city names that are also everyday words in one of our languages.
+EVERYDAY_WORDS = frozenset({fold_for_matching("وين")})
 
 
 async def any_service_in_city(session: AsyncSession, city: City, ids: list[str]) -> bool:

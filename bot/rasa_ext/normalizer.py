@@ -115,6 +115,12 @@ class TextNormalizer(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
             self._normalize(example, mark=False)
+        # Lookup tables are matched against normalised text too (by the RegexFeaturizer
+        # and the RegexEntityExtractor): "Köln", "فيينا" become "köln", "فیینا".
+        for table in training_data.lookup_tables:
+            elements = table.get("elements")
+            if isinstance(elements, list):
+                table["elements"] = list(dict.fromkeys(normalize_text(e) for e in elements if e))
         return training_data
 
 

@@ -335,3 +335,15 @@ async def test_a_text_in_no_language_of_ours_that_looks_like_one_is_not_called_i
         ),
     )
     assert {m.get("detected_language") for m in messages if "detected_language" in m} == {"so"}
+
+
+async def test_levantine_where_is_not_taken_for_vienna_in_persian(directory):
+    # "وين" (where) folds to "وین" (Vienna in Persian): only the exact Persian name counts.
+    _, events = await run(
+        ActionUpdateCity(), tracker("وين لازم سجل عنوان البيت الجديد؟", "ask_registration")
+    )
+    assert events == []
+    _, events = await run(
+        ActionUpdateCity(), tracker("ثبت آدرس خونه‌م تو وین چطوریه", "ask_registration")
+    )
+    assert SlotSet("city", "wien") in events
