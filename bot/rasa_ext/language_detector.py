@@ -32,6 +32,10 @@ CLASSIFIER_FILE = "language_classifier.joblib"
 MAX_CHARS = 1000
 # Below this, our classifier has not seen anything like the message.
 OURS_SURE = 0.6
+# Lingua this sure of a language we cannot chat in outweighs our classifier unless that is
+# this sure of one of ours.
+LINGUA_CERTAIN = 0.95
+OURS_CERTAIN = 0.9
 
 # Recognised but not chatted in: answered in English and the city's language, with the
 # offices that serve them (see DESIGN.md). lingua has no Tigrinya, Pashto or Kurdish;
@@ -151,9 +155,18 @@ class LanguageDetector(GraphComponent):
             zip(self._classifier.classes_, self._classifier.predict_proba([text])[0], strict=True)
         )
         lingua_code, lingua_confidence = max(lingua.items(), key=lambda item: item[1])
+        ours_code, ours_confidence = max(ours.items(), key=lambda item: item[1])
         if lingua_code not in self._supported and lingua_confidence >= 0.5:
-            if max(ours.values()) < OURS_SURE:
-                # A language we cannot chat in, and nothing like our own data.
+            unlike_ours = ours_confidence < OURS_SURE
+            # Lingua certain, and sees nothing of the language our classifier leans to
+            # (Somali that merely shares letter pairs with Turkish).
+            lingua_certain = (
+                lingua_confidence >= LINGUA_CERTAIN
+                and lingua.get(ours_code, 0.0) < 0.05
+                and ours_confidence < OURS_CERTAIN
+            )
+            if unlike_ours or lingua_certain:
+                # A language we cannot chat in.
                 return {"code": lingua_code, "confidence": round(lingua_confidence, 4)}
         weight = float(self._config["lingua_weight"])
         blended = {
