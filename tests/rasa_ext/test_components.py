@@ -241,3 +241,10 @@ def test_text_and_entities_go_back_to_how_they_were_written():
     (entity,) = message.get("entities")
     assert entity["value"] == "فيينا"
     assert written[entity["start"] : entity["end"]] == "فيينا"
+
+
+def test_lookup_tables_are_folded_like_the_messages_they_are_matched_in():
+    data = TrainingData(lookup_tables=[{"name": "city", "elements": ["Köln", "فيينا", "köln"]}])
+    TextNormalizer(TextNormalizer.get_default_config()).process_training_data(data)
+    assert data.lookup_tables[0]["elements"] == [normalize_text("Köln"), normalize_text("فيينا")]
+    assert normalize_text("فيينا") in normalize_text("أسكن في فيينا")
