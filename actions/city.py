@@ -80,7 +80,11 @@ class ActionConfirmCity(Action):
                 await utter_city_not_served(dispatcher, session, unknown, language)
                 return [SlotSet("unknown_city", None)]
             city = await current_city(session, tracker)
-            if city is None:
+            named = next(tracker.get_latest_entity_values("city"), None)
+            text = (tracker.latest_message or {}).get("text")
+            if city is None or not (named or await find_city_in_text(session, text)):
+                # No city, or a name we do not know at all ("ich wohne in Gütersloh"):
+                # say which cities we know rather than confirm the old one.
                 await utter_ask_city(dispatcher, session, language)
                 return []
             # A question waiting for the city, or ("I moved to Vienna") the last answer again

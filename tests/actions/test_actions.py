@@ -347,3 +347,10 @@ async def test_levantine_where_is_not_taken_for_vienna_in_persian(directory):
         ActionUpdateCity(), tracker("ثبت آدرس خونه‌م تو وین چطوریه", "ask_registration")
     )
     assert SlotSet("city", "wien") in events
+
+
+async def test_a_city_name_nobody_knows_is_not_confirmed_as_the_old_city(directory):
+    messages, _ = await run(
+        ActionConfirmCity(), tracker("ich wohne in Gütersloh", "inform_city", city="dortmund")
+    )
+    assert responses(messages) == ["utter_ask_city"]
