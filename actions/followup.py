@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.city import ActionUpdateCity
 from actions.common import (
     city_name,
     conversation_language,
@@ -26,9 +27,11 @@ from actions.common import (
     user_profile,
     utter_ask_city,
 )
+from actions.language import ActionUpdateLanguage
 from actions.topics import answer_topic
 from bot.directory.queries import (
     Place,
+    city_by_slug,
     find_place,
     nearest_services,
     service_answer,
@@ -211,12 +214,15 @@ class ActionAnswerNearest(Action):
 
 
 class ActionUpdateContext(Action):
-    """Slot-mapping action: on every user message, keep what it says about the user.
+    """The slot-mapping action: on every user message, keep what it says about the user.
 
-    `profile`: a group ("I have temporary protection") or an age ("ich bin 22") the user
-    states, or that a topic suggests (asking about asylum). `user_location`: a position the
-    channel shares (metadata `location` with latitude/longitude: a WhatsApp location
-    message, the browser's position), or a district or postcode of the user's city.
+    One action for all of it, so Rasa calls the action server once per message:
+    `language` (action_update_language's rules), `city` and `unknown_city`
+    (action_update_city's rules), `profile`: a group ("I have temporary protection") or an
+    age ("ich bin 22") the user states, or that a topic suggests (asking about asylum), and
+    `user_location`: a position the channel shares (metadata `location` with
+    latitude/longitude: a WhatsApp location message, the browser's position), or a
+    district or postcode of the user's city.
     """
 
     def name(self) -> str:
@@ -226,7 +232,12 @@ class ActionUpdateContext(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
-        events: list[dict[str, Any]] = []
+        events = await ActionUpdateLanguage().run(dispatcher, tracker, domain)
+        city_events = await ActionUpdateCity().run(dispatcher, tracker, domain)
+        events += city_events
+        city = next(
+            (e["value"] for e in city_events if e.get("name") == "city"), tracker.get_slot("city")
+        )
         said = profile_from_text(message.get("text")).updated(
             profile_from_topic(topic_for_intent(latest_intent(tracker)))
         )
@@ -234,13 +245,13 @@ class ActionUpdateContext(Action):
             profile = user_profile(tracker).updated(said)
             if profile.as_slot() != tracker.get_slot("profile"):
                 events.append(SlotSet("profile", profile.as_slot()))
-        place = await self._place(tracker, message)
+        place = await self._place(tracker, message, city)
         if place is not None and place.as_slot() != tracker.get_slot("user_location"):
             events.append(SlotSet("user_location", place.as_slot()))
         return events
 
     @staticmethod
-    async def _place(tracker: Tracker, message: dict) -> Place | None:
+    async def _place(tracker: Tracker, message: dict, city_slug: str | None) -> Place | None:
         metadata = message.get("metadata")
         shared = metadata.get("location") if isinstance(metadata, dict) else None
         point = Place.from_slot({**shared, "label": None}) if isinstance(shared, dict) else None
@@ -253,7 +264,7 @@ class ActionUpdateContext(Action):
         if not named and latest_intent(tracker) not in LOCATION_INTENTS:
             return None
         async with directory_session() as session:
-            city = await current_city(session, tracker)
+            city = await city_by_slug(session, city_slug)
             if city is None:
                 return None
             return find_place(city, *named, message.get("text"))

@@ -352,3 +352,23 @@ async def test_moving_to_vienna_answers_the_last_question_again_for_vienna(
     assert responses(messages)[0] == "utter_topic_answer"
     assert all(c["timezone"] == "Europe/Vienna" for c in cards(messages))
     assert SlotSet("shown_topic", "registration") in events
+
+
+async def test_one_message_sets_city_place_and_profile_in_one_call(directory):
+    entities = [
+        {"entity": "district", "value": "Hörde", "start": 13, "end": 18},
+        {"entity": "city", "value": "Dortmund", "start": 29, "end": 37},
+    ]
+    _, events = await run(
+        ActionUpdateContext(),
+        tracker(
+            "ich wohne in Hörde, das ist Dortmund, und ich bin 22",
+            "inform_location",
+            entities,
+            language="de",
+        ),
+    )
+    slots = slot_values(events)
+    assert slots["city"] == "dortmund"
+    assert slots["user_location"]["label"] == "Hörde"
+    assert slots["profile"]["age"] == 22
