@@ -157,17 +157,13 @@ def render_service_card(card: Mapping[str, Any], lang: str) -> str:
     if hours_note:
         lines.append(hours_note)
 
-    languages_line = _languages(card, lang)
-    if languages_line:
-        lines.append(f"{ICON_LANGUAGES} {languages_line}")
+    languages = languages_line(card, lang)
+    if languages:
+        lines.append(f"{ICON_LANGUAGES} {languages}")
 
-    contacts = []
-    for icon, key in ((ICON_PHONE, "phone"), (ICON_EMAIL, "email"), (ICON_WEB, "url")):
-        value = one_line(card.get(key))
-        if value:
-            contacts.append(f"{icon} {latin(value)}")
+    contacts = contacts_line(card, latin)
     if contacts:
-        lines.append(CONTACT_SEPARATOR.join(contacts))
+        lines.append(contacts)
 
     checked = _checked(card, lang, latin)
     if checked:
@@ -243,7 +239,20 @@ def _closed_today(opening: Mapping[str, Any], lang: str) -> str:
     return translate(lang, CLOSED_NOW)
 
 
-def _languages(card: Mapping[str, Any], lang: str) -> str:
+def contacts_line(card: Mapping[str, Any], latin) -> str:
+    """Phone, e-mail and website on one line ("☎ … · ✉ … · 🌐 …"); "" if none is known.
+
+    `latin` isolates Latin text in right-to-left languages (identity otherwise)."""
+    contacts = []
+    for icon, key in ((ICON_PHONE, "phone"), (ICON_EMAIL, "email"), (ICON_WEB, "url")):
+        value = one_line(card.get(key))
+        if value:
+            contacts.append(f"{icon} {latin(value)}")
+    return CONTACT_SEPARATOR.join(contacts)
+
+
+def languages_line(card: Mapping[str, Any], lang: str) -> str:
+    """The languages spoken and whether interpreters come ("" if neither is known)."""
     codes = card.get("languages")
     codes = [code for code in codes if isinstance(code, str) and code] if codes else []
     names = format_list((language_name(code, lang) for code in codes), lang)

@@ -30,14 +30,11 @@ from bot.i18n.service_card import (
     APPOINTMENT_ONLY,
     HOURS_UNKNOWN,
     ICON_ADDRESS,
-    ICON_EMAIL,
     ICON_HOURS,
     ICON_LANGUAGES,
-    ICON_PHONE,
-    ICON_WEB,
-    INTERPRETERS_ON_REQUEST,
-    LANGUAGES_AND_INTERPRETERS,
     card_timezone,
+    contacts_line,
+    languages_line,
     one_line,
 )
 
@@ -170,12 +167,9 @@ def _languages(service, lang, latin, details, count) -> list[str]:
         if codes:
             text = translate(lang, SPEAKS_NO, language=asked_name, languages=names)
             return [f"{ICON_LANGUAGES} {text}"]
-    if names and interpreters:
-        return [f"{ICON_LANGUAGES} {translate(lang, LANGUAGES_AND_INTERPRETERS, languages=names)}"]
-    if interpreters:
-        return [f"{ICON_LANGUAGES} {translate(lang, INTERPRETERS_ON_REQUEST)}"]
-    if names:
-        return [f"{ICON_LANGUAGES} {names}"]
+    spoken = languages_line(service, lang)
+    if spoken:
+        return [f"{ICON_LANGUAGES} {spoken}"]
     return [f"{ICON_LANGUAGES} {translate(lang, LANGUAGES_UNKNOWN)}"] + _contacts(service, latin)
 
 
@@ -230,12 +224,9 @@ def _more(service, lang, latin, details, count) -> list[str]:
 
 
 def _contacts(service: Mapping[str, Any], latin) -> list[str]:
-    contacts = []
-    for icon, key in ((ICON_PHONE, "phone"), (ICON_EMAIL, "email"), (ICON_WEB, "url")):
-        value = one_line(service.get(key))
-        if value:
-            contacts.append(f"{icon} {latin(value)}")
-    return [" · ".join(contacts)] if contacts else []
+    """The contact line, as lines to add after "not known"."""
+    line = contacts_line(service, latin)
+    return [line] if line else []
 
 
 _RENDERERS = {
