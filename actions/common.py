@@ -5,15 +5,17 @@ App environment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.db import session_maker
 from bot.directory.models import City
-from bot.directory.queries import Place, all_cities, city_by_slug
+from bot.directory.queries import Place, ServiceAnswer, all_cities, city_by_slug
 from bot.eligibility import Profile
 from bot.languages import FALLBACK_LANGUAGE, is_supported
 
@@ -78,3 +80,19 @@ async def utter_city_not_served(
         unknown_city=unknown,
         known_cities=await known_city_names(session, language),
     )
+
+
+def show_offices(
+    dispatcher: CollectingDispatcher, answers: list[ServiceAnswer], earlier: Sequence[str] = ()
+) -> list[dict]:
+    """Utter a card per office and remember them for follow-up questions: they become the
+    offices shown (`shown_services`, none picked yet), added to the `earlier` ones of the
+    same topic (`earlier_services`, so "other options?" never repeats one)."""
+    for answer in answers:
+        dispatcher.utter_message(response="utter_service_card", service=answer.card())
+    shown = [answer.service.id for answer in answers]
+    return [
+        SlotSet("shown_services", shown),
+        SlotSet("earlier_services", [*earlier, *shown]),
+        SlotSet("focus_service", None),
+    ]

@@ -23,6 +23,7 @@ from actions.common import (
     directory_session,
     latest_intent,
     now,
+    show_offices,
     user_place,
     user_profile,
     utter_ask_city,
@@ -142,14 +143,7 @@ class ActionAnswerFollowup(Action):
             dispatcher.utter_message(response="utter_no_more_options", topic=topic, city_name=name)
             return []
         dispatcher.utter_message(response="utter_more_options", topic=topic, city_name=name)
-        for answer in answers:
-            dispatcher.utter_message(response="utter_service_card", service=answer.card())
-        shown = [answer.service.id for answer in answers]
-        return [
-            SlotSet("shown_services", shown),
-            SlotSet("earlier_services", [*earlier, *shown]),
-            SlotSet("focus_service", None),
-        ]
+        return show_offices(dispatcher, answers, earlier)
 
 
 class ActionAnswerNearest(Action):
@@ -203,14 +197,7 @@ class ActionAnswerNearest(Action):
             return []
         response = "utter_nearest_offices" if topic else "utter_nearest_offices_any"
         dispatcher.utter_message(response=response, topic=topic, place=place.label)
-        for answer in answers:
-            dispatcher.utter_message(response="utter_service_card", service=answer.card())
-        shown = [answer.service.id for answer in answers]
-        return [
-            SlotSet("shown_services", shown),
-            SlotSet("earlier_services", shown),
-            SlotSet("focus_service", None),
-        ]
+        return show_offices(dispatcher, answers)
 
 
 class ActionUpdateContext(Action):

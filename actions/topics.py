@@ -16,6 +16,7 @@ from actions.common import (
     directory_session,
     latest_intent,
     now,
+    show_offices,
     user_place,
     user_profile,
     utter_ask_city,
@@ -54,18 +55,10 @@ async def answer_topic(
             session, city, city.general_counselling_service_id, language, moment
         )
         answers = [fallback] if fallback else []
-    for answer in answers:
-        dispatcher.utter_message(response="utter_service_card", service=answer.card())
+    events = show_offices(dispatcher, answers)
     if topic in LEGAL_TOPICS:
         dispatcher.utter_message(response="utter_not_legal_advice")
-    shown = [answer.service.id for answer in answers]
-    return [
-        SlotSet("shown_services", shown),
-        SlotSet("earlier_services", shown),
-        SlotSet("shown_topic", topic),
-        SlotSet("focus_service", None),
-        SlotSet("pending_topic", None),
-    ]
+    return [*events, SlotSet("shown_topic", topic), SlotSet("pending_topic", None)]
 
 
 class ActionAnswerTopic(Action):
@@ -118,13 +111,7 @@ async def utter_general_counselling(
         )
     if answer is None:
         return []
-    dispatcher.utter_message(response="utter_service_card", service=answer.card())
-    return [
-        SlotSet("shown_services", [answer.service.id]),
-        SlotSet("earlier_services", [answer.service.id]),
-        SlotSet("shown_topic", None),
-        SlotSet("focus_service", None),
-    ]
+    return [*show_offices(dispatcher, [answer]), SlotSet("shown_topic", None)]
 
 
 class ActionOutOfScope(Action):
