@@ -48,3 +48,13 @@ def fold_for_matching(text: str) -> str:
     return unicodedata.normalize(
         "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
     )
+
+
+# Names that fold to an everyday word of one of our languages: Persian "وین" (Vienna)
+# folds to Levantine Arabic "وين" (where). Such a name only counts written exactly.
+EVERYDAY_WORDS: frozenset[str] = frozenset({fold_for_matching("وين")})
+
+
+def is_everyday_word(name: str) -> bool:
+    """True if `name`, folded, is an everyday word (see EVERYDAY_WORDS)."""
+    return fold_for_matching(name) in EVERYDAY_WORDS

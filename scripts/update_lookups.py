@@ -18,6 +18,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bot.folding import is_everyday_word  # noqa: E402
+
 NLU = ROOT / "data" / "nlu"
 DIRECTORY = ROOT / "data" / "directory"
 
@@ -36,11 +39,6 @@ Dornbirn Steyr Bregenz Грац Граце Граці Лінц Линц Заль
 Мюнхен Кельн Франкфурт Франкфурті Франкфурте Дюссельдорф Лейпциг Ляйпциг Інсбрук Инсбрук
 Бремен Дрезден Ганновер Нюрнберг Штутгарт برلين برلین هامبورغ هامبورگ ميونخ مونیخ گراتس غراتس
 """.split()
-
-# Names that are also everyday words once letters are folded: Persian "وین" (Vienna) is
-# Levantine Arabic "وين" (where). They are left out here; the city action still finds
-# them, written exactly, in the text (bot/directory/queries.py, find_city_in_text).
-AMBIGUOUS_NAMES = frozenset({"وین", "وين"})
 
 _ANNOTATED = re.compile(r"\[([^\]]+)\]\((city|district)\)")
 
@@ -67,7 +65,9 @@ def _annotated(entity: str) -> list[str]:
 
 def lookup_file(entity: str, comment: str, names: list[str], extra: str = "") -> str:
     unique = list(dict.fromkeys(n.strip() for n in names if n.strip()))
-    lines = "".join(f"    - {name}\n" for name in unique if name not in AMBIGUOUS_NAMES)
+    # Names that fold to everyday words are left out (the tables match folded text); the
+    # city action still finds them written exactly (bot/folding.py, EVERYDAY_WORDS).
+    lines = "".join(f"    - {name}\n" for name in unique if not is_everyday_word(name))
     header = "".join(f"# {line}\n" for line in comment.strip().splitlines())
     return f'version: "3.1"\n\n{header}\nnlu:\n- lookup: {entity}\n  examples: |\n{lines}{extra}'
 

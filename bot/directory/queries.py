@@ -57,7 +57,7 @@ from bot.directory.opening_hours import (
     periods_between,
 )
 from bot.eligibility import Fit, Profile, fit
-from bot.folding import fold_for_matching
+from bot.folding import fold_for_matching, is_everyday_word
 
 
 async def all_cities(session: AsyncSession) -> list[City]:
@@ -90,14 +90,10 @@ async def find_city_in_text(session: AsyncSession, text: str | None) -> City | N
             wanted = fold_for_matching(name)
             # A name that folds to an everyday word ("وین", Vienna in Persian, folds to
             # Arabic "وين", where) only counts written exactly as the city's name.
-            haystack, needle = (text, name) if wanted in EVERYDAY_WORDS else (folded, wanted)
+            haystack, needle = (text, name) if is_everyday_word(name) else (folded, wanted)
             if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack):
                 return city
     return None
-
-
-# Folded forms of city names that are also everyday words in one of our languages.
-EVERYDAY_WORDS = frozenset({fold_for_matching("وين")})
 
 
 async def any_service_in_city(session: AsyncSession, city: City, ids: list[str]) -> bool:
