@@ -979,14 +979,7 @@ async def service_answer(
     session: AsyncSession, city: City, service_id: str | None, language: str, now: datetime
 ) -> ServiceAnswer | None:
     """One service of `city` by id (e.g. the city's general counselling), if it is active."""
-    if not service_id:
-        return None
-    query = _with_everything(
-        select(Service).where(
-            Service.id == service_id, Service.city_id == city.id, Service.status == "active"
-        )
+    answers = (
+        await service_answers(session, city, [service_id], language, now) if service_id else []
     )
-    service = await session.scalar(query)
-    if service is None:
-        return None
-    return ServiceAnswer(service, city, language, now, service_status(service, city, now, language))
+    return answers[0] if answers else None
