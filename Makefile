@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py -name '*.yml' -o -name '*.py' 2>/dev/null)
 
 .PHONY: help run shell train test lint check-catalogs catalogs validate load-directory \
-        test-app test-rasa test-conversations test-e2e bench eval envs clean
+        test-app test-rasa test-conversations test-e2e bench eval envs system-packages clean
 
 help:
 	@echo "make run     start Welcome Desk (Rasa :$(RASA_PORT), actions :$(ACTION_PORT), web :$(WEB_PORT))"
@@ -41,6 +41,10 @@ help:
 
 # --- environments -----------------------------------------------------------------------
 envs: .venv/rasa/.installed .venv/app/.installed
+
+# PostgreSQL for the tests and benchmarks that start their own server (apt-get, as root).
+system-packages:
+	scripts/system-packages
 
 .venv/rasa/.installed: requirements/rasa.lock scripts/make-venv
 	scripts/make-venv rasa 3.10 requirements/rasa.lock
@@ -80,7 +84,7 @@ shell: envs $(MODEL) var/directory.loaded
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 # --- checks ---------------------------------------------------------------------------------
-test: envs lint check-catalogs validate test-app test-rasa $(MODEL) test-conversations test-e2e
+test: envs system-packages lint check-catalogs validate test-app test-rasa $(MODEL) test-conversations test-e2e
 	@echo "==> all checks passed"
 
 lint: .venv/app/.installed
@@ -99,7 +103,7 @@ validate: .venv/rasa/.installed .venv/app/.installed
 	$(APP_BIN)/python -m bot.directory check
 	$(APP_BIN)/python scripts/validate_rasa_data.py
 
-test-app: .venv/app/.installed
+test-app: .venv/app/.installed system-packages
 	$(APP_BIN)/pytest -q -m "not e2e"
 
 test-rasa: .venv/rasa/.installed
@@ -112,7 +116,7 @@ test-conversations: $(MODEL)
 test-e2e: $(MODEL) .venv/app/.installed
 	$(APP_BIN)/pytest -q -m e2e
 
-bench: envs $(MODEL)
+bench: envs system-packages $(MODEL)
 	$(APP_BIN)/python -m bench
 	$(APP_BIN)/python -m bench.directory_scale
 

@@ -5,7 +5,8 @@ App environment. Builds the SYNTHETIC directory of bench/synthetic_directory.py 
 this script starts itself from Debian's packages, in a temporary folder, on a free
 loopback port, and removes again afterwards (also on errors and Ctrl-C). On each it runs
 the migrations, loads, and measures after a warm-up, call by call in a fresh session as
-the action server does:
+an action of the action server does: the session first looks up the conversation's city
+(checking out a connection, pinging it, starting the transaction), then the timed call:
 
 * topic search: `services_for_topic` for a random city, topic, language and moment;
 * nearest offices: `nearest_services` from a random point in a random city (half of
@@ -19,28 +20,21 @@ the bulk load, which autovacuum would otherwise do a little later.
 
     python -m bench.directory_scale [--cities 50 --services 500 --queries 300]
 
-Missing PostgreSQL binaries are installed with `apt-get install -y postgresql` when running
-as root. initdb refuses to run as root, so as root the server runs as the `postgres` user.
-The server is a throwaway: fsync is off, and only 127.0.0.1 and a socket in its own
-temporary folder are listened on, with a random password.
+The PostgreSQL server is bot/local_postgres.py's throwaway server (installed with apt-get
+when missing and running as root).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import glob
 import json
 import os
 import platform
-import pwd
 import random
-import secrets
-import shutil
 import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +44,6 @@ from pathlib import Path
 
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import selectinload
 
 from bench.synthetic_directory import (
     CITY_HALF_HEIGHT_DEG,
@@ -61,12 +54,19 @@ from bench.synthetic_directory import (
     city_centre,
     city_slug,
 )
-from bot.devstack import REPO, free_port, sqlite_url
+from bot.devstack import REPO, sqlite_url
 from bot.directory.db import make_engine, session_maker
+from bot.directory.facts import load_service_facts
 from bot.directory.migrate import upgrade_async
 from bot.directory.models import City, Service
-from bot.directory.queries import nearest_services, service_status, services_for_topic
+from bot.directory.queries import (
+    city_by_slug,
+    nearest_services,
+    service_status,
+    services_for_topic,
+)
 from bot.languages import SUPPORTED_LANGUAGES
+from bot.local_postgres import LocalPostgres
 from bot.topics import TOPICS
 
 REPORT = REPO / "reports" / "bench-directory.json"
@@ -77,173 +77,6 @@ LABELS = {
     "nearest_offices": "nearest offices",
     "opening_hours": "opening hours",
 }
-PG_USER = "welcome_desk"
-PG_DATABASE = "welcome_desk_bench"
-
-
-# --- PostgreSQL, started here -------------------------------------------------------------
-
-
-def _postgres_bindir() -> Path | None:
-    """The newest Debian PostgreSQL binaries (/usr/lib/postgresql/<version>/bin), if any."""
-    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
-
-    def version(path: str) -> tuple[int, ...]:
-        name = Path(path).parent.parent.name
-        return tuple(int(part) for part in name.split(".") if part.isdigit())
-
-    return Path(max(found, key=version)).parent if found else None
-
-
-def ensure_postgres_binaries() -> Path:
-    """Debian's PostgreSQL binaries, installed with apt-get first when missing (as root)."""
-    bindir = _postgres_bindir()
-    if bindir:
-        return bindir
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); "
-            "install it with `apt-get install -y postgresql`"
-        )
-    print("==> installing PostgreSQL from the Debian packages (apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "postgresql"], check=True, env=env)
-    bindir = _postgres_bindir()
-    if not bindir:
-        raise RuntimeError("apt-get installed postgresql, but no initdb was found")
-    return bindir
-
-
-class LocalPostgres:
-    """A throwaway PostgreSQL server in a temporary folder, on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.bindir = ensure_postgres_binaries()
-        self.version = self.bindir.parent.name
-        self.workdir: Path | None = None
-        self.started = False
-        self.port = free_port()
-        self.password = secrets.token_urlsafe(18)
-        # initdb refuses to run as root: then the server runs as Debian's `postgres` user.
-        self.as_user: pwd.struct_passwd | None = None
-        if os.geteuid() == 0:
-            try:
-                self.as_user = pwd.getpwnam("postgres")
-            except KeyError:
-                raise RuntimeError("running as root, but there is no `postgres` user") from None
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+asyncpg://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{PG_DATABASE}"
-
-    def _run(self, *command: str | Path) -> None:
-        argv = [str(part) for part in command]
-        if self.as_user:
-            argv = ["runuser", "-u", self.as_user.pw_name, "--", *argv]
-        done = subprocess.run(
-            argv,
-            cwd=self.workdir,
-            env={**os.environ, "PGPASSWORD": self.password, "LC_ALL": "C.UTF-8"},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            start_new_session=True,  # Ctrl-C reaches this script, which then stops the server
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
-
-    def start(self) -> str:
-        self.workdir = Path(tempfile.mkdtemp(prefix="welcome-desk-pg-"))
-        if self.as_user:
-            os.chown(self.workdir, self.as_user.pw_uid, self.as_user.pw_gid)
-        data, password_file = self.workdir / "data", self.workdir / "password"
-        password_file.write_text(self.password)
-        password_file.chmod(0o600)
-        if self.as_user:
-            os.chown(password_file, self.as_user.pw_uid, self.as_user.pw_gid)
-        self._run(
-            self.bindir / "initdb",
-            "-D",
-            data,
-            "-U",
-            PG_USER,
-            f"--pwfile={password_file}",
-            "--auth=scram-sha-256",
-            "--encoding=UTF8",
-            "--no-locale",
-        )
-        password_file.unlink()
-        options = " ".join(
-            (
-                f"-c port={self.port}",
-                "-c listen_addresses=127.0.0.1",
-                f"-c unix_socket_directories={self.workdir}",
-                "-c fsync=off",  # a throwaway server: loading need not wait for the disk
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-            )
-        )
-        self.started = True
-        self._run(
-            self.bindir / "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            self.workdir / "postgres.log",
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        self._run(
-            self.bindir / "createdb",
-            *("-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER, PG_DATABASE),
-        )
-        return self.url
-
-    def stop(self) -> None:
-        """Stop the server (fast shutdown) and remove its folder; safe to call twice."""
-        if self.workdir is None:
-            return
-        data = self.workdir / "data"
-        if self.started:
-            try:
-                self._run(
-                    self.bindir / "pg_ctl", "-D", data, "-m", "fast", "-w", "-t", "30", "stop"
-                )
-            except RuntimeError:
-                self._kill_postmaster(data)
-            self.started = False
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        self.workdir = None
-
-    @staticmethod
-    def _kill_postmaster(data: Path) -> None:
-        """The last resort: the server this script started, by the pid in its own folder."""
-        try:
-            pid = int((data / "postmaster.pid").read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
-            return
-        try:
-            os.kill(pid, signal.SIGQUIT)
-        except ProcessLookupError:
-            return
-        for _ in range(50):
-            time.sleep(0.1)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        os.kill(pid, signal.SIGKILL)
-
-    def __enter__(self) -> LocalPostgres:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 # --- the workload ---------------------------------------------------------------------------
@@ -298,16 +131,17 @@ async def measure(engine: AsyncEngine, cities: int, queries: int, seed: int) -> 
         by_slug = {c.slug: c for c in (await session.scalars(select(City))).all()}
     city_list = [by_slug[city_slug(i)] for i in range(cities)]
 
-    # Each call gets a fresh session, as an action does; the timing is the query function
-    # (connection checkout included, closing the session not).
+    # Each call gets a fresh session that looks up its city first, as an action does; the
+    # timing is the query function alone.
     def topic_call() -> Callable[[], Awaitable[float]]:
         city, topic = rng.choice(city_list), rng.choice(TOPICS)
         language, now = rng.choice(SUPPORTED_LANGUAGES), random_moment(rng)
 
         async def call() -> float:
             async with sessions() as session:
+                city_now = await city_by_slug(session, city.slug)
                 start = time.perf_counter()
-                await services_for_topic(session, city, topic, language, now)
+                await services_for_topic(session, city_now, topic, language, now)
                 return _ms_since(start)
 
         return call
@@ -320,9 +154,10 @@ async def measure(engine: AsyncEngine, cities: int, queries: int, seed: int) -> 
 
         async def call() -> float:
             async with sessions() as session:
+                city = await city_by_slug(session, city_list[index].slug)
                 start = time.perf_counter()
                 await nearest_services(
-                    session, city_list[index], latitude, longitude, language, now, topic=topic
+                    session, city, latitude, longitude, language, now, topic=topic
                 )
                 return _ms_since(start)
 
@@ -341,13 +176,8 @@ async def measure(engine: AsyncEngine, cities: int, queries: int, seed: int) -> 
         picked = rng.sample(ids, min(len(ids), count))
         loaded = []
         for start in range(0, len(picked), 200):
-            chunk = picked[start : start + 200]
-            query = (
-                select(Service)
-                .where(Service.id.in_(chunk))
-                .options(selectinload(Service.schedules), selectinload(Service.exceptions))
-            )
-            loaded.extend((await session.scalars(query)).all())
+            facts = await load_service_facts(session, picked[start : start + 200], ["en"])
+            loaded.extend(facts.values())
     city_by_id = {c.id: c for c in by_slug.values()}
 
     def hours_call() -> Callable[[], Awaitable[float]]:

@@ -1,10 +1,12 @@
-"""Shared fixtures: a real SQLite directory loaded from the sample data files."""
+"""Shared fixtures: a real SQLite directory loaded from the sample data files, and empty
+directory databases on SQLite and on a real PostgreSQL server started for the test run."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.devstack import build_sample_directory, sqlite_url
 from bot.directory.db import dispose_engines, get_engine, session_maker
+from bot.directory.migrate import upgrade_async
+from bot.local_postgres import LocalPostgres
 
 
 @pytest.fixture(scope="session")
@@ -31,4 +35,26 @@ async def directory(
     shutil.copy(sample_database_file, path)
     monkeypatch.setenv("DIRECTORY_DATABASE_URL", sqlite_url(path))
     yield session_maker(get_engine(sqlite_url(path)))
+    await dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One throwaway PostgreSQL server for the whole test run (bot/local_postgres.py)."""
+    with LocalPostgres() as server:
+        server.start()
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A new, migrated, empty directory database: a SQLite file, then a PostgreSQL database.
+    Tests using it run once on each."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "directory.db")
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"test_{uuid.uuid4().hex[:16]}")
+    await upgrade_async(url)
+    yield url
     await dispose_engines()

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'directory.db'}"
 
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024  # the most of a SQLite file read through mmap
+
 _engines: dict[str, AsyncEngine] = {}
 
 
@@ -36,9 +38,13 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _enable_foreign_keys(dbapi_connection, _record):  # noqa: ANN001
+        def _set_pragmas(dbapi_connection, _record):  # noqa: ANN001
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Read the file through the OS page cache, shared by all connections, instead
+            # of copying pages into each connection's small cache (2 MB): a quarter less
+            # time per search at 25,000 services (bench/directory_scale.py).
+            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.close()
 
         return engine

@@ -331,11 +331,20 @@ def city_holidays(
     """
     country = country.upper()
     subdivision = subdivision.upper() if subdivision else None
-    entity = type(holidays.country_holidays(country, subdiv=subdivision))
-    resolved = _pick_language(language, entity.supported_languages, entity.default_language)
     return holidays.country_holidays(
-        country, subdiv=subdivision, years=list(years), language=resolved
+        country,
+        subdiv=subdivision,
+        years=list(years),
+        language=holiday_language(country, subdivision, language),
     )
+
+
+@lru_cache(maxsize=1024)
+def holiday_language(country: str, subdivision: str | None, language: str | None) -> str | None:
+    """The language `city_holidays` names the region's holidays in when asked for `language`
+    (a country's holidays come in a few languages: most asked languages fall back)."""
+    entity = type(holidays.country_holidays(country.upper(), subdiv=subdivision))
+    return _pick_language(language, entity.supported_languages, entity.default_language)
 
 
 def _pick_language(wanted: str | None, supported: Iterable[str], default: str | None) -> str | None:

@@ -12,19 +12,16 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
     Exists,
-    ScalarSelect,
     Select,
     String,
     bindparam,
-    cast,
     exists,
     func,
     or_,
@@ -32,19 +29,23 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
 
+from bot.directory.facts import (
+    ServiceFacts,
+    ServiceLocation,
+    hours_rows,
+    load_service_facts,
+    parse_hours,
+    rows_of,
+)
 from bot.directory.models import (
-    Address,
     Attribute,
     City,
     Language,
     Location,
-    Schedule,
     ScheduleException,
     Service,
     ServiceAtLocation,
-    ServiceTranslation,
     TaxonomyTerm,
 )
 from bot.directory.opening_hours import (
@@ -53,6 +54,7 @@ from bot.directory.opening_hours import (
     Period,
     WeeklyHours,
     city_holidays,
+    holiday_language,
     opening_status,
     periods_between,
 )
@@ -180,25 +182,29 @@ def _place(district: dict) -> Place:
     return Place(district["latitude"], district["longitude"], district["name"])
 
 
-@lru_cache(maxsize=64)
 def _holidays(country: str, subdivision: str | None, year: int, language: str | None):
-    return city_holidays(country, subdivision, [year - 1, year, year + 1], language=language)
+    """The region's public holidays around `year`, named in `language` where possible."""
+    return _region_holidays(
+        country, subdivision, year, holiday_language(country, subdivision, language)
+    )
 
 
-def _text(service: Service, field: str, language: str, city_language: str) -> str | None:
-    """A translated field: the asked language, else English, else the city's language."""
-    by_language = {t.language: getattr(t, field) for t in service.translations}
-    for lang in (language, "en", city_language):
-        if by_language.get(lang):
-            return by_language[lang]
-    return None
+# Keyed by the language the names come in: the ten asked languages share two or three.
+@lru_cache(maxsize=256)
+def _region_holidays(country: str, subdivision: str | None, year: int, names_in: str | None):
+    return city_holidays(country, subdivision, [year - 1, year, year + 1], language=names_in)
+
+
+def _text_languages(language: str, city: City) -> tuple[str, ...]:
+    """Where a text comes from: the asked language, else English, else the city's language."""
+    return tuple(dict.fromkeys((language, "en", city.default_language)))
 
 
 @dataclass(frozen=True)
 class ServiceAnswer:
     """One service as the assistant shows it, in one language, at one moment."""
 
-    service: Service
+    service: ServiceFacts
     city: City
     language: str
     now: datetime
@@ -216,25 +222,18 @@ class ServiceAnswer:
         return self.now.date() > due
 
     def text(self, field: str) -> str | None:
-        return _text(self.service, field, self.language, self.city.default_language)
+        return self.service.text(field, _text_languages(self.language, self.city))
 
-    def _links(self) -> list[ServiceAtLocation]:
-        links = self.service.service_at_locations
-        if self.location_id:  # the location the distance is measured to comes first
-            links = sorted(links, key=lambda link: link.location_id != self.location_id)
-        return links
+    def _locations(self) -> list[ServiceLocation]:
+        # The location the distance is measured to comes first.
+        return sorted(self.service.locations, key=lambda loc: loc.id != self.location_id)
 
     def address(self) -> str | None:
-        for link in self._links():
-            for address in link.location.addresses:
-                place = " ".join(p for p in (address.postal_code, address.city) if p)
-                return f"{address.address_1}, {place}" if place else address.address_1
-        return None
+        return next((loc.address for loc in self._locations() if loc.address), None)
 
     def coordinates(self) -> tuple[float, float] | None:
         """The shown location's latitude and longitude, if the directory has them."""
-        for link in self._links():
-            location = link.location
+        for location in self._locations():
             if location.latitude is not None and location.longitude is not None:
                 return (location.latitude, location.longitude)
         return None
@@ -264,13 +263,13 @@ class ServiceAnswer:
                 "appointment_only": service.appointment_only,
                 "hours_note": self.text("hours_note"),
             },
-            "languages": [language.code for language in service.languages],
+            "languages": list(service.languages),
             "interpreters": service.interpreters,
             "eligible_groups": list(service.eligible_groups or ()),
             "minimum_age": service.minimum_age,
             "maximum_age": service.maximum_age,
             "reasons": list(self.reasons),
-            "phone": service.phones[0].number if service.phones else None,
+            "phone": service.phones[0] if service.phones else None,
             "email": service.email,
             "url": service.url,
             "last_reviewed_at": service.last_reviewed_at.isoformat(),
@@ -320,20 +319,24 @@ class DayPlan:
         }
 
 
+def _closures(service: ServiceFacts, language: str) -> list[Closure]:
+    return [
+        Closure(c.first_day, c.last_day, c.reason.get(language) or c.reason.get("en"))
+        for c in service.closures
+    ]
+
+
 def day_plans(
-    service: Service, city: City, now: datetime, language: str, days: int = 7
+    service: ServiceFacts, city: City, now: datetime, language: str, days: int = 7
 ) -> list[DayPlan]:
     """The service's opening on each of `days` local days from today (empty: hours unknown)."""
-    if not service.schedules:
+    if not service.hours:
         return []
     tz = ZoneInfo(city.timezone)
     today = now.astimezone(tz).date()
     last = today + timedelta(days=days - 1)
-    hours = [_weekly_hours(s) for s in service.schedules]
-    closures = [
-        Closure(e.first_day, e.last_day, e.reason.get(language) or e.reason.get("en"))
-        for e in service.exceptions
-    ]
+    hours = service.hours
+    closures = _closures(service, language)
     # Covers the year before and after too, so a week across New Year is fine.
     public_holidays = _holidays(city.country, city.holiday_subdivision, today.year, language)
     periods = periods_between(hours, today, last, tz, public_holidays, closures)
@@ -359,31 +362,19 @@ def day_plans(
     return plans
 
 
-def service_status(service: Service, city: City, now: datetime, language: str) -> OpeningStatus:
+def service_status(
+    service: ServiceFacts, city: City, now: datetime, language: str
+) -> OpeningStatus:
     """Where `service` stands at `now`, with the city's public holidays and its closures."""
     tz = ZoneInfo(city.timezone)
     local = now.astimezone(tz)
-    hours = [_weekly_hours(s) for s in service.schedules]
-    closures = [
-        Closure(
-            first_day=e.first_day,
-            last_day=e.last_day,
-            reason=e.reason.get(language) or e.reason.get("en"),
-        )
-        for e in service.exceptions
-    ]
     public_holidays = _holidays(city.country, city.holiday_subdivision, local.year, language)
-    return opening_status(hours, now, tz, public_holidays=public_holidays, closures=closures)
-
-
-def _weekly_hours(schedule) -> WeeklyHours:  # a Schedule, or a row with its columns
-    return WeeklyHours(
-        byday=frozenset(schedule.byday.split(",")),
-        opens_at=schedule.opens_at,
-        closes_at=schedule.closes_at,
-        mode=schedule.attending_type,
-        valid_from=schedule.valid_from,
-        valid_to=schedule.valid_to,
+    return opening_status(
+        service.hours,
+        now,
+        tz,
+        public_holidays=public_holidays,
+        closures=_closures(service, language),
     )
 
 
@@ -393,7 +384,7 @@ def _weekly_hours(schedule) -> WeeklyHours:  # a Schedule, or a row with its col
 _RANK_HORIZON_DAYS = 2
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     """What ranking needs to know about one service, read without loading the service."""
 
@@ -401,7 +392,7 @@ class _Candidate:
     name: str  # in the city's language (ties are broken by it)
     speaks: bool  # delivered in the asked language
     interpreters: bool | None
-    has_address: bool
+    has_location: bool
     topic_count: int
     review_due: bool
     eligible_groups: tuple[str, ...]
@@ -457,7 +448,7 @@ def _rank(candidate: _Candidate, status: OpeningStatus, now: datetime) -> tuple:
         score += 1
     if status.known:
         score += 1
-    if candidate.has_address:
+    if candidate.has_location:
         score += 1
     score += 2 / candidate.topic_count  # an office for this one thing beats a general first stop
     if not candidate.review_due:
@@ -470,7 +461,7 @@ def _best_possible_score(candidate: _Candidate) -> float:
     """The most `_rank` can give `candidate`, whatever its opening status."""
     score = 3.0 if candidate.speaks else 1.0 if candidate.interpreters else 0.0
     score += 2 + 1  # open now, hours known
-    score += 1 if candidate.has_address else 0
+    score += 1 if candidate.has_location else 0
     score += _fit_score(candidate) + _distance_score(candidate.distance_m)
     return score + 2 / candidate.topic_count + (0 if candidate.review_due else 0.5)
 
@@ -493,38 +484,6 @@ def _reasons(candidate: _Candidate, language: str, city: City) -> tuple[dict, ..
     return tuple(reasons)
 
 
-def _with_everything(query):
-    return query.options(
-        selectinload(Service.translations),
-        selectinload(Service.phones),
-        selectinload(Service.languages),
-        selectinload(Service.schedules),
-        selectinload(Service.exceptions),
-        selectinload(Service.service_at_locations)
-        .selectinload(ServiceAtLocation.location)
-        .selectinload(Location.addresses),
-    )
-
-
-def _with_everything_for_a_few(query, languages: tuple[str, ...]):
-    """Like `_with_everything` in two queries instead of eight; for a handful of services,
-    with their translations in `languages` only (all a text in one language looks at).
-
-    Translations get their own query: they are the longest list, and joining them too
-    would multiply the rows of all the other lists.
-    """
-    return query.options(
-        selectinload(Service.translations.and_(ServiceTranslation.language.in_(languages))),
-        joinedload(Service.phones),
-        joinedload(Service.languages),
-        joinedload(Service.schedules),
-        joinedload(Service.exceptions),
-        joinedload(Service.service_at_locations)
-        .joinedload(ServiceAtLocation.location)
-        .joinedload(Location.addresses),
-    )
-
-
 def _has_topic(topic: str | BindParameter) -> Exists:
     # The term is looked up once per statement, not once per service.
     term = select(TaxonomyTerm.id).where(TaxonomyTerm.code == topic).scalar_subquery()
@@ -535,48 +494,14 @@ def _has_topic(topic: str | BindParameter) -> Exists:
 # out their cache keys on every call cost about as much as running them.
 
 
-@lru_cache(maxsize=128)
-def _few_services_query(languages: tuple[str, ...]) -> Select:
-    return _with_everything_for_a_few(
-        select(Service).where(Service.id.in_(bindparam("ids", expanding=True))), languages
-    )
-
-
-def _as_text(column) -> ColumnElement[str]:
-    return func.coalesce(cast(column, String), "")
-
-
-# Weekly rows and closures travel as one string per service ("MO,TU|08:00:00|12:00:00|
-# walk_in||;..."), aggregated in the database: one row per candidate instead of one per
-# weekly row and closure, and services with the same hours share one parse.
-_FIELD, _ROW = "|", ";"
-
-
-def _aggregated(parts: list, where) -> ScalarSelect:
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + _FIELD + part
-    return select(func.aggregate_strings(joined, _ROW)).where(where).scalar_subquery()
-
-
 @lru_cache(maxsize=1)
 def _topic_candidates_query() -> Select:
     """Ranking facts of a city's active services for a topic, one row per service, with its
-    weekly hours and closures aggregated as text (see `_parse_hours`)."""
-    hours = _aggregated(
-        [
-            Schedule.byday,
-            _as_text(Schedule.opens_at),
-            _as_text(Schedule.closes_at),
-            Schedule.attending_type,
-            _as_text(Schedule.valid_from),
-            _as_text(Schedule.valid_to),
-        ],
-        Schedule.service_id == Service.id,
-    )
-    closures = _aggregated(
-        [_as_text(ScheduleException.first_day), _as_text(ScheduleException.last_day)],
+    weekly hours and closure days as JSON text (see `parse_hours`)."""
+    closures = rows_of(
         ScheduleException.service_id == Service.id,
+        ScheduleException.first_day,
+        ScheduleException.last_day,
     )
     return select(
         Service.id,
@@ -586,12 +511,8 @@ def _topic_candidates_query() -> Select:
         .where(Language.service_id == Service.id, Language.code == bindparam("language"))
         .label("speaks"),
         Service.interpreters,
-        exists()
-        .where(
-            ServiceAtLocation.service_id == Service.id,
-            Address.location_id == ServiceAtLocation.location_id,
-        )
-        .label("has_address"),
+        # A place to go: every location has a street address (the data files require one).
+        exists().where(ServiceAtLocation.service_id == Service.id).label("has_location"),
         select(func.count())
         .where(Attribute.link_id == Service.id)
         .correlate(Service)
@@ -603,7 +524,7 @@ def _topic_candidates_query() -> Select:
         type_coerce(Service.eligible_groups, String).label("eligible_groups"),
         Service.minimum_age,
         Service.maximum_age,
-        hours.label("hours"),
+        hours_rows().label("hours"),
         closures.label("closures"),
     ).where(
         Service.city_id == bindparam("city_id"),
@@ -620,32 +541,12 @@ def _groups(value: str | list | None) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _parse_hours(text: str | None) -> frozenset[WeeklyHours]:
-    """Weekly rows from `_topic_candidates_query`'s aggregated text."""
-    if not text:
-        return frozenset()
-    rows = []
-    for row in text.split(_ROW):
-        byday, opens, closes, mode, valid_from, valid_to = row.split(_FIELD)
-        rows.append(
-            WeeklyHours(
-                byday=frozenset(byday.split(",")),
-                opens_at=time.fromisoformat(opens),
-                closes_at=time.fromisoformat(closes),
-                mode=mode,
-                valid_from=date.fromisoformat(valid_from[:10]) if valid_from else None,
-                valid_to=date.fromisoformat(valid_to[:10]) if valid_to else None,
-            )
-        )
-    return frozenset(rows)
-
-
-@lru_cache(maxsize=4096)
-def _parse_closures(text: str | None) -> frozenset[tuple[date, date]]:
-    if not text:
-        return frozenset()
-    pairs = (row.split(_FIELD) for row in text.split(_ROW))
-    return frozenset((date.fromisoformat(a[:10]), date.fromisoformat(b[:10])) for a, b in pairs)
+def _closure_days(text: str | None) -> frozenset[tuple[date, date]]:
+    """Closures from `_topic_candidates_query`'s JSON text, as (first day, last day)."""
+    return frozenset(
+        (date.fromisoformat(first[:10]), date.fromisoformat(last[:10]))
+        for first, last in json.loads(text or "[]")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -677,12 +578,7 @@ async def _answers(
 
     `extras` gives more fields of each answer by id (distance_m, location_id, reasons).
     """
-    if not ids:
-        return []
-    # The texts of an answer come in its language, else English, else the city's language.
-    languages = tuple(dict.fromkeys((language, "en", city.default_language)))
-    result = await session.scalars(_few_services_query(languages), {"ids": ids})
-    by_id = {service.id: service for service in result.unique()}
+    by_id = await load_service_facts(session, ids, _text_languages(language, city))
     extras = extras or {}
     return [
         ServiceAnswer(
@@ -722,28 +618,43 @@ async def services_for_topic(
     if limit < 1:
         return []
     parameters = {"city_id": city.id, "topic": topic, "language": language}
+    today = now.date()
     candidates: dict[str, _Candidate] = {}
-    for row in await session.execute(_topic_candidates_query(), parameters):
-        if row.id in exclude:
+    # Unpacked by position: a row's named attributes cost more than the rest of the loop.
+    for (
+        service_id,
+        name,
+        speaks,
+        interpreters,
+        has_location,
+        topic_count,
+        last_reviewed_at,
+        review_interval_days,
+        eligible_groups,
+        minimum_age,
+        maximum_age,
+        hours,
+        closures,
+    ) in await session.execute(_topic_candidates_query(), parameters):
+        if service_id in exclude:
             continue
-        due = row.last_reviewed_at + timedelta(days=row.review_interval_days)
-        groups = _groups(row.eligible_groups)
-        candidate = candidates[row.id] = _Candidate(
-            id=row.id,
-            name=row.name,
-            speaks=bool(row.speaks),
-            interpreters=row.interpreters,
-            has_address=bool(row.has_address),
-            topic_count=row.topic_count,
-            review_due=now.date() > due,
-            eligible_groups=groups,
-            minimum_age=row.minimum_age,
-            maximum_age=row.maximum_age,
-            hours=_parse_hours(row.hours),
-            closures=_parse_closures(row.closures),
+        groups = _groups(eligible_groups)
+        candidate = candidates[service_id] = _Candidate(
+            service_id,
+            name,
+            bool(speaks),
+            interpreters,
+            bool(has_location),
+            topic_count,
+            (today - last_reviewed_at).days > review_interval_days,
+            groups,
+            minimum_age,
+            maximum_age,
+            parse_hours(hours),
+            _closure_days(closures),
         )
         if profile is not None:
-            candidate.fit = fit(groups, row.minimum_age, row.maximum_age, profile)
+            candidate.fit = fit(groups, minimum_age, maximum_age, profile)
     if not candidates:
         return []
     if near is not None:
@@ -943,28 +854,25 @@ async def services_for_language(
     now: datetime,
     limit: int = 3,
 ) -> list[ServiceAnswer]:
-    """Active services of `city` delivered in the language `code`, then ones with interpreters."""
+    """Active services of `city` delivered in the language `code`, then ones with
+    interpreters; the city's general counselling first among equals, then by name."""
     speaks = exists().where(Language.service_id == Service.id, Language.code == code)
-    query = _with_everything(
-        select(Service).where(
+    ids = await session.scalars(
+        select(Service.id)
+        .where(
             Service.city_id == city.id,
             Service.status == "active",
             or_(speaks, Service.interpreters.is_(True)),
         )
-    )
-    services = (await session.scalars(query)).all()
-    answers = [
-        ServiceAnswer(s, city, language, now, service_status(s, city, now, language))
-        for s in services
-    ]
-    answers.sort(
-        key=lambda a: (
-            code not in {lang.code for lang in a.service.languages},
-            a.service.id != city.general_counselling_service_id,
-            a.text("name") or a.service.name,
+        .order_by(
+            speaks.desc(),
+            (Service.id == (city.general_counselling_service_id or "")).desc(),
+            Service.name,
+            Service.id,
         )
+        .limit(limit)
     )
-    return answers[:limit]
+    return await _answers(session, city, list(ids), language, now)
 
 
 async def service_answers(

@@ -2,7 +2,9 @@
 
 from datetime import UTC, date, datetime, time
 
-from bot.directory.models import City, Schedule, ScheduleException, Service
+from bot.directory.facts import ServiceClosure, ServiceFacts
+from bot.directory.models import City
+from bot.directory.opening_hours import WeeklyHours
 from bot.directory.queries import day_plans
 
 DORTMUND = City(
@@ -10,22 +12,30 @@ DORTMUND = City(
 )
 
 
-def office(closures=()) -> Service:
-    return Service(
-        schedules=[
-            Schedule(
-                byday="MO,TU,WE,TH,FR",
-                opens_at=time(8),
-                closes_at=time(12),
-                attending_type="walk_in",
-                valid_from=None,
-                valid_to=None,
-            )
-        ],
-        exceptions=[
-            ScheduleException(first_day=a, last_day=b, reason={"en": "Team day"})
-            for a, b in closures
-        ],
+def office(closures=(), hours=True) -> ServiceFacts:
+    weekly = WeeklyHours(frozenset({"MO", "TU", "WE", "TH", "FR"}), time(8), time(12), "walk_in")
+    return ServiceFacts(
+        id="office",
+        city_id="dortmund",
+        slug="office",
+        status="active",
+        name="Büro",
+        email=None,
+        url=None,
+        source_url=None,
+        interpreters=None,
+        appointment_only=None,
+        last_reviewed_at=date(2026, 11, 1),
+        review_interval_days=365,
+        minimum_age=None,
+        maximum_age=None,
+        eligible_groups=(),
+        texts={},
+        phones=(),
+        languages=("de",),
+        hours=frozenset({weekly}) if hours else frozenset(),
+        closures=tuple(ServiceClosure(a, b, {"en": "Team day"}) for a, b in closures),
+        locations=(),
     )
 
 
@@ -43,4 +53,4 @@ def test_christmas_week_in_dortmund():
 
 
 def test_unknown_hours_give_no_days():
-    assert day_plans(Service(schedules=[], exceptions=[]), DORTMUND, datetime.now(UTC), "de") == []
+    assert day_plans(office(hours=False), DORTMUND, datetime.now(UTC), "de") == []

@@ -9,11 +9,10 @@ import yaml
 from alembic import command
 from sqlalchemy import func, select
 
-from bot.devstack import sqlite_url
 from bot.directory.data_file import DirectoryFileError, read_directory_file
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
-from bot.directory.migrate import alembic_config, upgrade_async
+from bot.directory.migrate import alembic_config
 from bot.directory.models import AuditEvent, City, Schedule, Service
 from bot.directory.queries import find_city, services_for_topic
 from bot.topics import TOPICS
@@ -137,10 +136,8 @@ def test_all_problems_of_a_file_are_reported_at_once(tmp_path):
     assert len(problems_of(write_city(tmp_path, data))) == 3
 
 
-async def test_nothing_is_written_when_one_of_the_files_is_wrong(tmp_path):
-    url = sqlite_url(tmp_path / "d.db")
-    await upgrade_async(url)
-    sessions = session_maker(get_engine(url))
+async def test_nothing_is_written_when_one_of_the_files_is_wrong(tmp_path, database_url):
+    sessions = session_maker(get_engine(database_url))
     good = write_city(tmp_path, MINIMAL_CITY)
     await load_files(sessions, [good])
 
@@ -160,10 +157,8 @@ async def test_nothing_is_written_when_one_of_the_files_is_wrong(tmp_path):
     await dispose_engines()
 
 
-async def test_loading_again_replaces_the_city_and_keeps_ids(tmp_path):
-    url = sqlite_url(tmp_path / "d.db")
-    await upgrade_async(url)
-    sessions = session_maker(get_engine(url))
+async def test_loading_again_replaces_the_city_and_keeps_ids(tmp_path, database_url):
+    sessions = session_maker(get_engine(database_url))
     path = write_city(tmp_path, MINIMAL_CITY)
     await load_files(sessions, [path])
     async with sessions() as session:
@@ -177,7 +172,5 @@ async def test_loading_again_replaces_the_city_and_keeps_ids(tmp_path):
     await dispose_engines()
 
 
-def test_migrations_match_the_models(tmp_path):
-    url = sqlite_url(tmp_path / "m.db")
-    command.upgrade(alembic_config(url), "head")
-    command.check(alembic_config(url))  # raises if the models need a new migration
+def test_migrations_match_the_models(database_url):
+    command.check(alembic_config(database_url))  # raises if the models need a new migration

@@ -1,6 +1,7 @@
 """The nearest offices to where a newcomer is: order, distances, filters, a growing box.
 
-App environment. A tiny directory loaded from a data file with coordinates into SQLite.
+App environment. A tiny directory loaded from a data file with coordinates, on SQLite
+and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.devstack import sqlite_url
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files
-from bot.directory.migrate import upgrade_async
 from bot.directory.models import City
 from bot.directory.queries import (
     EARTH_RADIUS_M,
@@ -84,12 +83,10 @@ services:
 
 
 @pytest.fixture
-async def testtown(tmp_path: Path):
-    url = sqlite_url(tmp_path / "nearest.db")
-    await upgrade_async(url)
+async def testtown(tmp_path: Path, database_url: str):
     path = tmp_path / "testtown.yaml"
     path.write_text(TESTTOWN, encoding="utf-8")
-    sessions = session_maker(get_engine(url))
+    sessions = session_maker(get_engine(database_url))
     await load_files(sessions, [path])
     async with sessions() as session:
         city = await session.scalar(select(City).where(City.slug == "testtown"))
