@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
+    answers_when_the_directory_is_down,
     city_name,
     conversation_language,
     current_city,
@@ -70,6 +71,7 @@ class ActionConfirmCity(Action):
     def name(self) -> str:
         return "action_confirm_city"
 
+    @answers_when_the_directory_is_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:

@@ -5,12 +5,16 @@ App environment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.db import session_maker
@@ -19,10 +23,44 @@ from bot.directory.queries import Place, ServiceAnswer, all_cities, city_by_slug
 from bot.eligibility import Profile
 from bot.languages import FALLBACK_LANGUAGE, is_supported
 
+logger = logging.getLogger(__name__)
+
+# What a directory database that is down, unreachable or refusing raises.
+DIRECTORY_ERRORS = (SQLAlchemyError, OSError)
+
+Run = Callable[..., Awaitable[list[dict[str, Any]]]]
+
 
 def directory_session() -> AsyncSession:
     """A new session on the directory database (use with `async with`)."""
     return session_maker()()
+
+
+def error_kind(error: BaseException) -> str:
+    """The kind of a database error, for the log: never its statement or parameters, which
+    can hold what the user wrote."""
+    cause = getattr(error, "orig", None) or error
+    return type(cause).__name__
+
+
+def answers_when_the_directory_is_down(run: Run) -> Run:
+    """For an action's `run`: when the directory database cannot be read, the user is told
+    so (`utter_directory_unavailable`) instead of getting no answer; nothing the action
+    had said before the failure is sent, and no slot is changed."""
+
+    @functools.wraps(run)
+    async def guarded(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except DIRECTORY_ERRORS as error:
+            logger.error("%s: the directory database failed: %s", self.name(), error_kind(error))
+            dispatcher.messages.clear()
+            dispatcher.utter_message(response="utter_directory_unavailable")
+            return []
+
+    return guarded
 
 
 def now() -> datetime:

@@ -9,6 +9,7 @@ district, postcode or shared position (`user_location`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,10 +18,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.city import ActionUpdateCity
 from actions.common import (
+    DIRECTORY_ERRORS,
+    answers_when_the_directory_is_down,
     city_name,
     conversation_language,
     current_city,
     directory_session,
+    error_kind,
     latest_intent,
     now,
     show_offices,
@@ -54,6 +58,7 @@ DETAIL_KINDS = {
 }
 LOCATION_INTENTS = frozenset({"inform_location", "ask_nearest"})
 NEAREST_SHOWN = 3
+logger = logging.getLogger(__name__)
 
 
 def fits_not(answer, profile: Profile) -> bool:
@@ -68,6 +73,7 @@ class ActionAnswerFollowup(Action):
     def name(self) -> str:
         return "action_answer_followup"
 
+    @answers_when_the_directory_is_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -152,6 +158,7 @@ class ActionAnswerNearest(Action):
     def name(self) -> str:
         return "action_answer_nearest"
 
+    @answers_when_the_directory_is_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -220,7 +227,13 @@ class ActionUpdateContext(Action):
     ) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         events = await ActionUpdateLanguage().run(dispatcher, tracker, domain)
-        city_events = await ActionUpdateCity().run(dispatcher, tracker, domain)
+        try:
+            city_events = await ActionUpdateCity().run(dispatcher, tracker, domain)
+        except DIRECTORY_ERRORS as error:
+            # The action that answers says the directory is down; the language and what
+            # the user said about themselves are still kept.
+            logger.error("action_update_context: the directory failed: %s", error_kind(error))
+            city_events = []
         events += city_events
         city = next(
             (e["value"] for e in city_events if e.get("name") == "city"), tracker.get_slot("city")
@@ -232,7 +245,11 @@ class ActionUpdateContext(Action):
             profile = user_profile(tracker).updated(said)
             if profile.as_slot() != tracker.get_slot("profile"):
                 events.append(SlotSet("profile", profile.as_slot()))
-        place = await self._place(tracker, message, city)
+        try:
+            place = await self._place(tracker, message, city)
+        except DIRECTORY_ERRORS as error:
+            logger.error("action_update_context: the directory failed: %s", error_kind(error))
+            place = None
         if place is not None and place.as_slot() != tracker.get_slot("user_location"):
             events.append(SlotSet("user_location", place.as_slot()))
         return events

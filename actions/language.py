@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
+    answers_when_the_directory_is_down,
     city_name,
     current_city,
     directory_session,
@@ -102,6 +103,7 @@ class ActionLanguageNotSupported(Action):
     def name(self) -> str:
         return "action_language_not_supported"
 
+    @answers_when_the_directory_is_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:

@@ -233,6 +233,9 @@ def periods_between(
     return [slot.period for slot in slots]
 
 
+_FIRST_LOOK_DAYS = 2  # days after today searched for the next opening before the horizon
+
+
 def opening_status(
     hours: Iterable[WeeklyHours],
     now: datetime,
@@ -286,14 +289,15 @@ def opening_status(
             closed_today_reason = "closure"
 
     # A period open now started today or yesterday (no period lasts past the next day).
-    slots = _slots(
-        hours,
-        today - timedelta(days=1),
-        today + timedelta(days=horizon_days),
-        tz,
-        public_holidays,
-        closures,
-    )
+    # Periods of a later day open later, so the next opening is looked for a few days
+    # ahead first, and over the whole horizon only when there is none in those days.
+    def slots_until(last_offset: int) -> list[_Slot]:
+        first, last = today - timedelta(days=1), today + timedelta(days=last_offset)
+        return _slots(hours, first, last, tz, public_holidays, closures)
+
+    slots = slots_until(min(horizon_days, _FIRST_LOOK_DAYS))
+    if horizon_days > _FIRST_LOOK_DAYS and not any(s.opens_utc > now_utc for s in slots):
+        slots = slots_until(horizon_days)
     open_now = [s for s in slots if s.opens_utc <= now_utc < s.closes_utc]
     current = min(
         open_now,

@@ -3,6 +3,7 @@
 App environment. Pure logic, no database. Dates are in 2026 (2026-01-05 is a Monday).
 """
 
+import random
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -465,3 +466,30 @@ def test_other_bad_rows():
     with pytest.raises(ValueError, match="first_day"):
         Closure(date(2026, 12, 31), date(2026, 12, 24))
     assert WeeklyHours({"MO"}, time(8), time(12)).byday == frozenset({"MO"})
+
+
+def test_the_next_opening_is_the_first_period_of_the_whole_horizon(dortmund):
+    # Offices open rarely, with long closures: the next opening is found the same way
+    # whether it lies within the first days looked at or weeks later.
+    rng = random.Random(7)
+    for _ in range(300):
+        rows = [
+            hours(
+                ",".join(rng.sample(WEEKDAY_CODES, rng.randint(1, 3))),
+                f"{rng.randint(0, 22):02d}:{rng.choice((0, 30)):02d}",
+                f"{rng.randint(0, 23):02d}:{rng.choice((0, 15)):02d}",
+                rng.choice(MODES),
+                valid_from=date(2026, 1, 1) + timedelta(days=rng.randint(0, 40)),
+            )
+            for _ in range(rng.randint(1, 2))
+        ]
+        first = date(2026, 1, 1) + timedelta(days=rng.randint(0, 30))
+        closures = [Closure(first, first + timedelta(days=rng.randint(0, 12)))]
+        now = at(BERLIN, 2026, 1, 1, 6) + timedelta(hours=rng.randint(0, 24 * 40))
+        today = now.date()
+        status = opening_status(rows, now, BERLIN, dortmund, closures)
+        every = periods_between(
+            rows, today - timedelta(days=1), today + timedelta(days=21), BERLIN, dortmund, closures
+        )
+        assert status.next_opening == next((p for p in every if p.opens > now), None)
+        assert status.today == tuple(p for p in every if p.opens.date() == today)
