@@ -73,6 +73,10 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text[:10]) if text else None
 
 
+def _json(text: str | None) -> list:
+    return json.loads(text) if text else []
+
+
 @lru_cache(maxsize=4096)
 def parse_hours(text: str | None) -> frozenset[WeeklyHours]:
     """Weekly rows from `json_rows(byday, opens_at, closes_at, attending_type, valid_from,
@@ -86,8 +90,14 @@ def parse_hours(text: str | None) -> frozenset[WeeklyHours]:
             valid_from=_day(valid_from),
             valid_to=_day(valid_to),
         )
-        for byday, opens, closes, mode, valid_from, valid_to in json.loads(text or "[]")
+        for byday, opens, closes, mode, valid_from, valid_to in _json(text)
     )
+
+
+@lru_cache(maxsize=4096)
+def parse_closure_days(text: str | None) -> frozenset[tuple[date, date]]:
+    """Closures from `json_rows(first_day, last_day)`, as (first day, last day)."""
+    return frozenset((_day(first), _day(last)) for first, last in _json(text))
 
 
 def hours_rows() -> ColumnElement[str]:
@@ -162,10 +172,6 @@ def _address(address_1: str | None, postal_code: str | None, city: str | None) -
         return None
     place = " ".join(part for part in (postal_code, city) if part)
     return f"{address_1}, {place}" if place else address_1
-
-
-def _json(text: str | None) -> list:
-    return json.loads(text) if text else []
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,7 @@ from bot.directory.facts import (
     ServiceLocation,
     hours_rows,
     load_service_facts,
+    parse_closure_days,
     parse_hours,
     rows_of,
 )
@@ -335,15 +336,14 @@ def day_plans(
     tz = ZoneInfo(city.timezone)
     today = now.astimezone(tz).date()
     last = today + timedelta(days=days - 1)
-    hours = service.hours
     closures = _closures(service, language)
     # Covers the year before and after too, so a week across New Year is fine.
     public_holidays = _holidays(city.country, city.holiday_subdivision, today.year, language)
-    periods = periods_between(hours, today, last, tz, public_holidays, closures)
+    periods = periods_between(service.hours, today, last, tz, public_holidays, closures)
     plans = []
     for offset in range(days):
         day = today + timedelta(days=offset)
-        usual = periods_between(hours, day, day, tz)
+        usual = periods_between(service.hours, day, day, tz)
         holiday = public_holidays.get(day)
         closure = next((c for c in closures if c.first_day <= day <= c.last_day), None)
         on_day = tuple(p for p in periods if p.opens.date() == day)
@@ -540,15 +540,6 @@ def _groups(value: str | list | None) -> tuple[str, ...]:
     return tuple(json.loads(value) if isinstance(value, str) else value)
 
 
-@lru_cache(maxsize=4096)
-def _closure_days(text: str | None) -> frozenset[tuple[date, date]]:
-    """Closures from `_topic_candidates_query`'s JSON text, as (first day, last day)."""
-    return frozenset(
-        (date.fromisoformat(first[:10]), date.fromisoformat(last[:10]))
-        for first, last in json.loads(text or "[]")
-    )
-
-
 @lru_cache(maxsize=1)
 def _topic_locations_query() -> Select:
     """Located places of a city's active services for a topic (for ranking by distance)."""
@@ -651,7 +642,7 @@ async def services_for_topic(
             minimum_age,
             maximum_age,
             parse_hours(hours),
-            _closure_days(closures),
+            parse_closure_days(closures),
         )
         if profile is not None:
             candidate.fit = fit(groups, minimum_age, maximum_age, profile)
@@ -693,8 +684,13 @@ async def services_for_topic(
     # Best possible score first; once even that cannot reach the current top `limit`
     # (not even as a tie), no later candidate can: their hours need not be worked out.
     ranked: list[tuple] = []
-    for candidate in sorted(candidates.values(), key=_best_possible_score, reverse=True):
-        if len(ranked) >= limit and _best_possible_score(candidate) < -ranked[limit - 1][0] - 1e-9:
+    best_first = sorted(
+        ((_best_possible_score(c), c) for c in candidates.values()),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    for best, candidate in best_first:
+        if len(ranked) >= limit and best < -ranked[limit - 1][0] - 1e-9:
             break
         bisect.insort(ranked, rank(candidate))
     chosen = [candidates[key[-1]] for key in ranked[:limit]]
