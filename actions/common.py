@@ -17,9 +17,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.directory.answers import ServiceAnswer
 from bot.directory.db import session_maker
 from bot.directory.models import City
-from bot.directory.queries import Place, ServiceAnswer, all_cities, city_by_slug
+from bot.directory.places import Place, all_cities, city_by_slug
 from bot.eligibility import Profile
 from bot.languages import FALLBACK_LANGUAGE, is_supported
 

@@ -1,4 +1,8 @@
-"""Actions that keep the conversation's language. App environment."""
+"""Answers about the conversation's language: a request for one, the language menu, and a
+message in a language the assistant cannot chat in. App environment.
+
+The `language` slot itself is set by action_update_context (actions/context.py).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from actions.common import (
     latest_intent,
     now,
 )
-from bot.directory.queries import all_cities, service_answer, services_for_language
-from bot.i18n.language_choice import LanguageEvidence, choose_language, language_from_name
+from bot.directory.answers import general_counselling, services_for_language
+from bot.directory.places import all_cities
+from bot.i18n.language_choice import LanguageEvidence, language_from_name
 from bot.languages import ENDONYMS, FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES, is_supported
 
 
@@ -46,20 +51,6 @@ def evidence_from(tracker: Tracker) -> LanguageEvidence:
         requested=requested,
         channel_hint=metadata.get("language") if isinstance(metadata, dict) else None,
     )
-
-
-class ActionUpdateLanguage(Action):
-    """Slot-mapping action: runs on every user message and sets `language`."""
-
-    def name(self) -> str:
-        return "action_update_language"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        current = tracker.get_slot("language")
-        chosen = choose_language(current, evidence_from(tracker))
-        return [] if chosen == current else [SlotSet("language", chosen)]
 
 
 class ActionConfirmLanguage(Action):
@@ -127,9 +118,7 @@ class ActionLanguageNotSupported(Action):
                     session, city, detected, FALLBACK_LANGUAGE, moment
                 )
                 if not answers:
-                    counselling = await service_answer(
-                        session, city, city.general_counselling_service_id, "en", moment
-                    )
+                    counselling = await general_counselling(session, city, "en", moment)
                     answers = [counselling] if counselling else []
                 for lang in dict.fromkeys([FALLBACK_LANGUAGE, city.default_language]):
                     dispatcher.utter_message(

@@ -23,8 +23,10 @@ from actions.common import (
     utter_ask_city,
     utter_city_not_served,
 )
+from bot.directory.answers import general_counselling
 from bot.directory.models import City
-from bot.directory.queries import Place, service_answer, services_for_topic
+from bot.directory.places import Place
+from bot.directory.ranking import services_for_topic
 from bot.eligibility import Profile
 from bot.topics import topic_for_intent
 
@@ -52,9 +54,7 @@ async def answer_topic(
         dispatcher.utter_message(response="utter_topic_answer", topic=topic, city_name=name)
     else:
         dispatcher.utter_message(response="utter_no_service_for_topic", topic=topic, city_name=name)
-        fallback = await service_answer(
-            session, city, city.general_counselling_service_id, language, moment
-        )
+        fallback = await general_counselling(session, city, language, moment)
         answers = [fallback] if fallback else []
     events = show_offices(dispatcher, answers)
     if topic in LEGAL_TOPICS:
@@ -108,9 +108,7 @@ async def utter_general_counselling(
         if city is None:
             await utter_ask_city(dispatcher, session, language)
             return [SlotSet("pending_topic", "counselling")]
-        answer = await service_answer(
-            session, city, city.general_counselling_service_id, language, now()
-        )
+        answer = await general_counselling(session, city, language, now())
     if answer is None:
         return []
     return [*show_offices(dispatcher, [answer]), SlotSet("shown_topic", None)]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.devstack import REPO, Stack, build_sample_directory, free_port
+from tests.support.stack import REPO, Stack, build_sample_directory, free_port
 
 RASA = REPO / ".venv" / "rasa" / "bin" / "rasa"
 REPORT = REPO / "reports" / "bench.json"

@@ -20,8 +20,8 @@ the bulk load, which autovacuum would otherwise do a little later.
 
     python -m bench.directory_scale [--cities 50 --services 500 --queries 300]
 
-The PostgreSQL server is bot/local_postgres.py's throwaway server (installed with apt-get
-when missing and running as root).
+The PostgreSQL server is tests/support/postgres.py's throwaway server (Debian's
+`postgresql` package, which scripts/system-packages installs; `make bench` runs it first).
 """
 
 from __future__ import annotations
@@ -54,20 +54,18 @@ from bench.synthetic_directory import (
     city_centre,
     city_slug,
 )
-from bot.devstack import REPO, sqlite_url
+from bot.directory.answers import service_status
 from bot.directory.db import make_engine, session_maker
 from bot.directory.facts import load_service_facts
 from bot.directory.migrate import upgrade_async
 from bot.directory.models import City, Service
-from bot.directory.queries import (
-    city_by_slug,
-    nearest_services,
-    service_status,
-    services_for_topic,
-)
+from bot.directory.nearest import nearest_services
+from bot.directory.places import city_by_slug
+from bot.directory.ranking import services_for_topic
 from bot.languages import SUPPORTED_LANGUAGES
-from bot.local_postgres import LocalPostgres
 from bot.topics import TOPICS
+from tests.support.postgres import LocalPostgres
+from tests.support.stack import REPO, sqlite_url
 
 REPORT = REPO / "reports" / "bench-directory.json"
 TARGET_P95_MS = 5.0

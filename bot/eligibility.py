@@ -3,7 +3,7 @@
 Standard library only. Services list the groups they are only for (`eligible_groups` in
 the data file) and an age range; `profile_from_text` reads a group or an age from what the
 user wrote ("I am under temporary protection", "ich bin 22", "عمري 19"), in the assistant's
-ten languages. Ranking (bot/directory/queries.py) puts services for the user's group first
+ten languages. Ranking (bot/directory/ranking.py) puts services for the user's group first
 and shows why.
 """
 

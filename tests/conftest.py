@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.devstack import build_sample_directory, sqlite_url
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.migrate import upgrade_async
-from bot.local_postgres import LocalPostgres
+from tests.support.postgres import LocalPostgres
+from tests.support.stack import build_sample_directory, sqlite_url
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +40,7 @@ async def directory(
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[LocalPostgres]:
-    """One throwaway PostgreSQL server for the whole test run (bot/local_postgres.py)."""
+    """One throwaway PostgreSQL server for the whole test run (tests/support/postgres.py)."""
     with LocalPostgres() as server:
         server.start()
         yield server

@@ -1,6 +1,9 @@
-"""The service directory: HSDS-style tables, import from data files, queries, opening hours.
+"""The service directory: HSDS-style tables, import from data files, and what the
+assistant asks of it. App environment (SQLAlchemy 2, async).
 
-App environment (SQLAlchemy 2, async). Modules: `models` (tables), `db` (engines),
-`data_file` (the YAML format and its checks), `loader` (import), `migrate` (Alembic),
-`opening_hours` (when a service is open), `queries` (what the assistant asks).
+Storage: `models` (tables), `db` (engines), `migrate` (Alembic), `data_file` (the YAML
+format and its checks), `loader` (import), `phones`. Reading: `sql` (shared query parts),
+`facts` (a few services in one statement), `places` (cities, districts), `answers` (one
+office's card and details), `ranking` (the best offices for a topic), `nearest` (the
+nearest offices). Time: `opening_hours` (pure), `public_holidays`.
 """

@@ -2,10 +2,10 @@
 
 App environment. One row per service: its own columns, and each of its lists (texts in the
 asked languages, phones, languages spoken, weekly hours, closures, places with their
-address) as a JSON array aggregated in the database: `json_group_array` on SQLite,
-`json_agg` on PostgreSQL (`json_rows`). The ORM's eager loading of the same took two
-statements, a joined row for every combination of the lists, and about five times as long
-(bench/directory_scale.py). The values are frozen dataclasses: nothing loads lazily later.
+address) as a JSON array aggregated in the database (`bot.directory.sql.json_rows`). The
+ORM's eager loading of the same took two statements, a joined row for every combination of
+the lists, and about five times as long (bench/directory_scale.py). The values are frozen
+dataclasses: nothing loads lazily later.
 """
 
 from __future__ import annotations
@@ -13,26 +13,31 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, Text, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from bot.directory.models import (
     Address,
     Language,
     Location,
     Phone,
-    Schedule,
     ScheduleException,
     Service,
     ServiceAtLocation,
     ServiceTranslation,
 )
 from bot.directory.opening_hours import WeeklyHours
+from bot.directory.sql import (
+    hours_rows,
+    json_rows,
+    parse_hours,
+    read_day,
+    read_rows,
+    rows_of,
+)
 
 # The translated fields of a service, in the order `json_rows` reads them.
 TEXT_FIELDS = (
@@ -43,74 +48,6 @@ TEXT_FIELDS = (
     "application_process",
     "hours_note",
 )
-
-
-class json_rows(FunctionElement):  # noqa: N801 (an SQL function, named like one)
-    """Aggregate: a JSON array text with one array of `columns` per row; '[]' or NULL
-    when there are no rows."""
-
-    type = Text()
-    inherit_cache = True
-    name = "json_rows"
-
-
-@compiles(json_rows, "sqlite")
-def _json_rows_sqlite(element: json_rows, compiler, **kw) -> str:
-    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
-
-
-@compiles(json_rows, "postgresql")
-def _json_rows_postgresql(element: json_rows, compiler, **kw) -> str:
-    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
-
-
-def rows_of(where: ColumnElement[bool], *columns) -> ColumnElement[str]:
-    """A correlated scalar subquery: `columns` of the rows matching `where`, as `json_rows`."""
-    return select(json_rows(*columns)).where(where).scalar_subquery()
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
-
-
-def _json(text: str | None) -> list:
-    return json.loads(text) if text else []
-
-
-@lru_cache(maxsize=4096)
-def parse_hours(text: str | None) -> frozenset[WeeklyHours]:
-    """Weekly rows from `json_rows(byday, opens_at, closes_at, attending_type, valid_from,
-    valid_to)`. Cached: many offices share the same hours, and so the same text."""
-    return frozenset(
-        WeeklyHours(
-            byday=frozenset(byday.split(",")),
-            opens_at=time.fromisoformat(opens),
-            closes_at=time.fromisoformat(closes),
-            mode=mode,
-            valid_from=_day(valid_from),
-            valid_to=_day(valid_to),
-        )
-        for byday, opens, closes, mode, valid_from, valid_to in _json(text)
-    )
-
-
-@lru_cache(maxsize=4096)
-def parse_closure_days(text: str | None) -> frozenset[tuple[date, date]]:
-    """Closures from `json_rows(first_day, last_day)`, as (first day, last day)."""
-    return frozenset((_day(first), _day(last)) for first, last in _json(text))
-
-
-def hours_rows() -> ColumnElement[str]:
-    """A service's weekly hours for `parse_hours`."""
-    return rows_of(
-        Schedule.service_id == Service.id,
-        Schedule.byday,
-        Schedule.opens_at,
-        Schedule.closes_at,
-        Schedule.attending_type,
-        Schedule.valid_from,
-        Schedule.valid_to,
-    )
 
 
 @dataclass(frozen=True)
@@ -165,6 +102,12 @@ class ServiceFacts:
             if value:
                 return value
         return None
+
+
+def is_review_due(last_reviewed_at: date, review_interval_days: int, today: date) -> bool:
+    """True when an entry's facts are older than its review interval: the answer then asks
+    the user to confirm them, and the console lists the entry for review."""
+    return today > last_reviewed_at + timedelta(days=review_interval_days)
 
 
 def _address(address_1: str | None, postal_code: str | None, city: str | None) -> str | None:
@@ -231,7 +174,7 @@ def _closure(first_day: str, last_day: str, reason: dict | str | None) -> Servic
     # SQLite hands the JSON column over as its text, PostgreSQL as JSON.
     if isinstance(reason, str):
         reason = json.loads(reason)
-    return ServiceClosure(_day(first_day), _day(last_day), reason or {})
+    return ServiceClosure(read_day(first_day), read_day(last_day), reason or {})
 
 
 def _locations(rows: list) -> tuple[ServiceLocation, ...]:
@@ -271,12 +214,12 @@ async def load_service_facts(
             eligible_groups=tuple(row.eligible_groups or ()),
             texts={
                 language: dict(zip(TEXT_FIELDS, values, strict=True))
-                for language, *values in _json(row.texts)
+                for language, *values in read_rows(row.texts)
             },
-            phones=tuple(number for (number,) in _json(row.phones)),
-            languages=tuple(code for (code,) in _json(row.languages)),
+            phones=tuple(number for (number,) in read_rows(row.phones)),
+            languages=tuple(code for (code,) in read_rows(row.languages)),
             hours=parse_hours(row.hours),
-            closures=tuple(_closure(*closure) for closure in _json(row.closures)),
-            locations=_locations(_json(row.locations)),
+            closures=tuple(_closure(*closure) for closure in read_rows(row.closures)),
+            locations=_locations(read_rows(row.locations)),
         )
     return facts

@@ -1,7 +1,7 @@
-"""Opening hours of services: their concrete openings, and whether one is open at a given moment.
-App environment.
+"""Opening hours of services: their concrete openings, whether one is open at a given
+moment, and the plan of the coming days. App environment.
 
-Pure logic: standard library and the `holidays` package, no database. The input is the
+Pure logic: standard library only, no database. The input is the
 HSDS-style weekly schedule of a service (`WeeklyHours`, one row per `schedule` with
 freq=WEEKLY), its closures (`Closure`) and the public holidays of its city; the output
 is concrete `Period`s in the city's time zone and an `OpeningStatus` for "now".
@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
-
-import holidays
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # iCal BYDAY, index = date.weekday()
 MODES = ("walk_in", "appointment", "phone", "unspecified")
@@ -233,6 +231,13 @@ def periods_between(
     return [slot.period for slot in slots]
 
 
+def _holiday_name(public_holidays: Container[date], day: date) -> str | None:
+    """The holiday's name when `public_holidays` can tell it (`.get(day)`), else None."""
+    getter = getattr(public_holidays, "get", None)
+    name = getter(day) if callable(getter) else None
+    return name if isinstance(name, str) and name else None
+
+
 _FIRST_LOOK_DAYS = 2  # days after today searched for the next opening before the horizon
 
 
@@ -261,11 +266,7 @@ def opening_status(
     today = now_utc.astimezone(tz).date()
 
     is_holiday = today in public_holidays
-    holiday_name = None
-    if is_holiday:
-        getter = getattr(public_holidays, "get", None)
-        name = getter(today) if callable(getter) else None
-        holiday_name = name if isinstance(name, str) and name else None
+    holiday_name = _holiday_name(public_holidays, today) if is_holiday else None
     todays_closures = _closures_on(closures, today)
     closure_reason = next((c.reason for c in todays_closures if c.reason), None)
 
@@ -317,51 +318,48 @@ def opening_status(
     )
 
 
-def city_holidays(
-    country: str,
-    subdivision: str | None,
-    years: Iterable[int],
-    language: str | None = None,
-) -> holidays.HolidayBase:
-    """Public holidays of a region, e.g. ("DE", "NW") or ("AT", "9") for Vienna.
+@dataclass(frozen=True)
+class DayPlan:
+    """A service's opening on one local day: its periods, or why it is closed."""
 
-    Names are in `language` where the holidays package has them (fall back to its default).
-
-    `language` may be "de", "en", "en-US", "pt_BR", ...; a bare language also matches a
-    regional variant the package has ("en" -> "en_US"). None or an unsupported language
-    gives the country's default language (not the process locale, which the package would
-    otherwise consult). Later years are added on demand when a date is looked up.
-    Unknown country or subdivision: NotImplementedError from the holidays package.
-    """
-    country = country.upper()
-    subdivision = subdivision.upper() if subdivision else None
-    return holidays.country_holidays(
-        country,
-        subdiv=subdivision,
-        years=list(years),
-        language=holiday_language(country, subdivision, language),
-    )
+    day: date
+    periods: tuple[Period, ...]
+    holiday_name: str | None
+    closure_reason: str | None
+    closed_by: str | None  # "holiday" or "closure" when its usual hours are cancelled
 
 
-@lru_cache(maxsize=1024)
-def holiday_language(country: str, subdivision: str | None, language: str | None) -> str | None:
-    """The language `city_holidays` names the region's holidays in when asked for `language`
-    (a country's holidays come in a few languages: most asked languages fall back)."""
-    entity = type(holidays.country_holidays(country.upper(), subdiv=subdivision))
-    return _pick_language(language, entity.supported_languages, entity.default_language)
-
-
-def _pick_language(wanted: str | None, supported: Iterable[str], default: str | None) -> str | None:
-    if not wanted:
-        return default
-    wanted = wanted.replace("-", "_").lower()
-    by_lower = {code.lower(): code for code in supported}
-    if wanted in by_lower:
-        return by_lower[wanted]
-    base = wanted.split("_")[0]
-    if base in by_lower:
-        return by_lower[base]
-    for lower, code in sorted(by_lower.items()):
-        if lower.split("_")[0] == base:
-            return code
-    return default
+def day_plans(
+    hours: Iterable[WeeklyHours],
+    now: datetime,
+    tz: ZoneInfo,
+    public_holidays: Container[date] = (),
+    closures: Iterable[Closure] = (),
+    days: int = 7,
+) -> list[DayPlan]:
+    """The opening on each of `days` local days from today (empty: the hours are unknown)."""
+    hours, closures = tuple(hours), tuple(closures)
+    if not hours:
+        return []
+    today = now.astimezone(tz).date()
+    last = today + timedelta(days=days - 1)
+    periods = periods_between(hours, today, last, tz, public_holidays, closures)
+    plans = []
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        usual = _rows_for(hours, day)
+        closure = next(iter(_closures_on(closures, day)), None)
+        on_day = tuple(p for p in periods if p.opens.date() == day)
+        closed_by = None
+        if usual and not on_day:
+            closed_by = "closure" if closure else "holiday" if day in public_holidays else None
+        plans.append(
+            DayPlan(
+                day,
+                on_day,
+                _holiday_name(public_holidays, day) if closed_by == "holiday" else None,
+                closure.reason if closed_by == "closure" else None,
+                closed_by,
+            )
+        )
+    return plans

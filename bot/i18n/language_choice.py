@@ -1,8 +1,9 @@
 """Which language the conversation continues in, decided once per user message.
 
-App environment (uses Babel for language names). The rule: an explicit request wins,
-then clear evidence from the message itself, then the channel's hint; a short or
-ambiguous message ("ok", "Dortmund", a phone number) never changes the language.
+App environment (uses Babel for language names). The rule (`choose_language`): an explicit
+request wins, then the channel's hint (the user picked a language in its menu), then clear
+evidence from the message itself; a short or ambiguous message ("ok", "Dortmund", a phone
+number) never changes the language.
 """
 
 from __future__ import annotations

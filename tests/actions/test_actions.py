@@ -10,12 +10,9 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.city import ActionConfirmCity, ActionUpdateCity
-from actions.language import (
-    ActionConfirmLanguage,
-    ActionLanguageNotSupported,
-    ActionUpdateLanguage,
-)
+from actions.city import ActionConfirmCity
+from actions.context import ActionUpdateContext
+from actions.language import ActionConfirmLanguage, ActionLanguageNotSupported
 from actions.session import ActionSessionStart
 from actions.topics import ActionAnswerTopic, ActionFallback, ActionOutOfScope
 from bot.directory.models import Service, ServiceTranslation
@@ -63,6 +60,14 @@ def responses(messages: list[dict[str, Any]]) -> list[str]:
 
 def cards(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m["service"] for m in messages if m["response"] == "utter_service_card"]
+
+
+CITY_SLOTS = frozenset({"city", "unknown_city", "user_location"})
+
+
+def city_changes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The slot events about the user's city among all that action_update_context sets."""
+    return [e for e in events if e.get("name") in CITY_SLOTS]
 
 
 def city_entity(value: str) -> list[dict[str, Any]]:
@@ -156,8 +161,8 @@ async def test_without_a_city_the_assistant_asks_for_it_and_remembers_the_questi
 
 async def test_a_city_without_a_directory_is_named_and_not_guessed(directory):
     t = tracker("I live in Berlin", "inform_city", city_entity("Berlin"), language="en")
-    _, events = await run(ActionUpdateCity(), t)
-    assert events == [SlotSet("unknown_city", "Berlin")]
+    _, events = await run(ActionUpdateContext(), t)
+    assert city_changes(events) == [SlotSet("unknown_city", "Berlin")]
 
     messages, events = await run(
         ActionConfirmCity(), tracker("I live in Berlin", "inform_city", unknown_city="Berlin")
@@ -178,19 +183,19 @@ async def test_a_city_without_a_directory_is_named_and_not_guessed(directory):
 )
 async def test_city_comes_from_the_message_or_the_channel(directory, named, metadata, expected):
     t = tracker("…", "inform_city", city_entity(named) if named else [], metadata=metadata)
-    _, events = await run(ActionUpdateCity(), t)
+    _, events = await run(ActionUpdateContext(), t)
     assert SlotSet("city", expected) in events
 
 
 async def test_moving_city_switches_it(directory):
     t = tracker("I moved to Vienna", "inform_city", city_entity("Vienna"), city="dortmund")
-    _, events = await run(ActionUpdateCity(), t)
+    _, events = await run(ActionUpdateContext(), t)
     assert SlotSet("city", "wien") in events
 
 
 async def test_a_message_without_a_city_keeps_the_city(directory):
-    _, events = await run(ActionUpdateCity(), tracker("thanks", "thank", city="dortmund"))
-    assert events == []
+    _, events = await run(ActionUpdateContext(), tracker("thanks", "thank", city="dortmund"))
+    assert city_changes(events) == []
 
 
 async def test_out_of_scope_points_to_general_counselling(directory):
@@ -233,7 +238,7 @@ async def test_language_changes_only_on_clear_evidence(
         metadata=metadata,
         **({"language": current} if current else {}),
     )
-    _, events = await run(ActionUpdateLanguage(), t)
+    _, events = await run(ActionUpdateContext(), t)
     chosen = next((e["value"] for e in events if e["name"] == "language"), current)
     assert chosen == expected
 
@@ -301,19 +306,19 @@ async def test_a_language_picked_in_the_channel_menu_wins_once():
         metadata={"language": "uk"},
         language="de",
     )
-    _, events = await run(ActionUpdateLanguage(), picked)
+    _, events = await run(ActionUpdateContext(), picked)
     assert SlotSet("language", "uk") in events
 
 
 async def test_a_word_mistaken_for_a_city_in_a_language_request_is_ignored(directory):
     t = tracker("wieder auf Deutsch bitte", "choose_language", city_entity("wieder"))
-    _, events = await run(ActionUpdateCity(), t)
-    assert events == []
+    _, events = await run(ActionUpdateContext(), t)
+    assert city_changes(events) == []
 
 
 async def test_a_city_the_entity_model_missed_is_found_in_the_question(directory):
     _, events = await run(
-        ActionUpdateCity(),
+        ActionUpdateContext(),
         tracker("من در ویانا زندگی می‌کنم و به کورس زبان آلمانی ضرورت دارم", "ask_language_course"),
     )
     assert SlotSet("city", "wien") in events
@@ -340,11 +345,11 @@ async def test_a_text_in_no_language_of_ours_that_looks_like_one_is_not_called_i
 async def test_levantine_where_is_not_taken_for_vienna_in_persian(directory):
     # "وين" (where) folds to "وین" (Vienna in Persian): only the exact Persian name counts.
     _, events = await run(
-        ActionUpdateCity(), tracker("وين لازم سجل عنوان البيت الجديد؟", "ask_registration")
+        ActionUpdateContext(), tracker("وين لازم سجل عنوان البيت الجديد؟", "ask_registration")
     )
-    assert events == []
+    assert city_changes(events) == []
     _, events = await run(
-        ActionUpdateCity(), tracker("ثبت آدرس خونه‌م تو وین چطوریه", "ask_registration")
+        ActionUpdateContext(), tracker("ثبت آدرس خونه‌م تو وین چطوریه", "ask_registration")
     )
     assert SlotSet("city", "wien") in events
 

@@ -8,14 +8,16 @@ import logging
 import pytest
 
 from actions.city import ActionConfirmCity
-from actions.followup import ActionAnswerFollowup, ActionAnswerNearest, ActionUpdateContext
+from actions.context import ActionUpdateContext
+from actions.followup import ActionAnswerFollowup
 from actions.language import ActionLanguageNotSupported
+from actions.nearest import ActionAnswerNearest
 from actions.topics import ActionAnswerTopic, ActionOutOfScope
-from bot.devstack import free_port, sqlite_url
 from bot.directory.db import dispose_engines
 from bot.i18n.catalog import gettext
 from bot.i18n.domain_responses import load_responses
 from tests.actions.test_actions import responses, run, tracker
+from tests.support.stack import free_port, sqlite_url
 
 UNAVAILABLE = load_responses()["utter_directory_unavailable"]
 SECRET = "Ich heiße Olena Petrenko und wohne in Hörde"

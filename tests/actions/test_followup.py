@@ -12,7 +12,9 @@ import pytest
 from rasa_sdk.events import SlotSet
 
 from actions.city import ActionConfirmCity
-from actions.followup import ActionAnswerFollowup, ActionAnswerNearest, ActionUpdateContext
+from actions.context import ActionUpdateContext
+from actions.followup import ActionAnswerFollowup
+from actions.nearest import ActionAnswerNearest
 from actions.topics import ActionAnswerTopic
 from bot.directory.models import stable_id
 from bot.i18n.catalog import gettext
@@ -345,7 +347,7 @@ async def test_a_known_place_ranks_topic_answers_by_distance_too(directory):
 async def test_moving_to_vienna_answers_the_last_question_again_for_vienna(
     after_registration_de,
 ):
-    slots = {**after_registration_de, "city": "wien"}  # set by action_update_city
+    slots = {**after_registration_de, "city": "wien"}  # set by action_update_context
     messages, events = await run(
         ActionConfirmCity(), tracker("ich bin nach Wien gezogen", "inform_city", **slots)
     )

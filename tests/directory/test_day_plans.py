@@ -2,10 +2,10 @@
 
 from datetime import UTC, date, datetime, time
 
+from bot.directory.answers import service_week
 from bot.directory.facts import ServiceClosure, ServiceFacts
 from bot.directory.models import City
 from bot.directory.opening_hours import WeeklyHours
-from bot.directory.queries import day_plans
 
 DORTMUND = City(
     country="DE", timezone="Europe/Berlin", holiday_subdivision="NW", default_language="de"
@@ -42,7 +42,7 @@ def office(closures=(), hours=True) -> ServiceFacts:
 def test_christmas_week_in_dortmund():
     # Monday 21 December 2026, evening: the week shows holidays and a closure by name.
     now = datetime(2026, 12, 21, 18, 0, tzinfo=UTC)
-    plans = day_plans(office([(date(2026, 12, 23), date(2026, 12, 23))]), DORTMUND, now, "en")
+    plans = service_week(office([(date(2026, 12, 23), date(2026, 12, 23))]), DORTMUND, now, "en")
     assert [p.day for p in plans] == [date(2026, 12, 21 + i) for i in range(7)]
     monday, tuesday, wednesday, thursday, friday, saturday, _ = plans
     assert monday.periods[0].opens.hour == 8 and monday.periods[0].mode == "walk_in"
@@ -53,4 +53,4 @@ def test_christmas_week_in_dortmund():
 
 
 def test_unknown_hours_give_no_days():
-    assert day_plans(office(hours=False), DORTMUND, datetime.now(UTC), "de") == []
+    assert service_week(office(hours=False), DORTMUND, datetime.now(UTC), "de") == []

@@ -14,7 +14,8 @@ from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import alembic_config
 from bot.directory.models import AuditEvent, City, Schedule, Service
-from bot.directory.queries import find_city, services_for_topic
+from bot.directory.places import find_city
+from bot.directory.ranking import services_for_topic
 from bot.topics import TOPICS
 
 MINIMAL_CITY = {

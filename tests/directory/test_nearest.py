@@ -16,12 +16,8 @@ from sqlalchemy import select
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files
 from bot.directory.models import City
-from bot.directory.queries import (
-    EARTH_RADIUS_M,
-    haversine_m,
-    nearest_services,
-    services_for_topic,
-)
+from bot.directory.nearest import EARTH_RADIUS_M, haversine_m, nearest_services
+from bot.directory.ranking import services_for_topic
 from tests.sample_card import make_card
 
 # Testtown's town hall; one kilometre due north is this many degrees of latitude.

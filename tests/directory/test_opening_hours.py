@@ -17,10 +17,10 @@ from bot.directory.opening_hours import (
     OpeningStatus,
     Period,
     WeeklyHours,
-    city_holidays,
     opening_status,
     periods_between,
 )
+from bot.directory.public_holidays import city_holidays
 
 BERLIN = ZoneInfo("Europe/Berlin")
 VIENNA = ZoneInfo("Europe/Vienna")

@@ -20,6 +20,7 @@ from bench.synthetic_directory import (
     city_slug,
     generate,
 )
+from bot.directory.answers import ServiceAnswer, service_status
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.facts import load_service_facts
 from bot.directory.models import (
@@ -32,12 +33,8 @@ from bot.directory.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from bot.directory.queries import (
-    ServiceAnswer,
-    nearest_services,
-    service_status,
-    services_for_topic,
-)
+from bot.directory.nearest import nearest_services
+from bot.directory.ranking import WEIGHTS, services_for_topic
 from bot.languages import SUPPORTED_LANGUAGES
 from bot.topics import TOPICS
 
@@ -136,25 +133,26 @@ async def test_topic_search_and_nearest_offices_answer(synthetic):
 
 
 def _reference_rank(answer: ServiceAnswer, topic_count: int) -> tuple:
-    """The ranking rules of services_for_topic, applied the slow way to full answers."""
+    """The ranking rules of services_for_topic (without a profile or a place), applied the
+    slow way to full answers, with the same weights."""
     service, status = answer.service, answer.status
     score = 0.0
     if answer.language in service.languages:
-        score += 3
+        score += WEIGHTS.speaks
     elif service.interpreters:
-        score += 1
+        score += WEIGHTS.interpreters
     if status.is_open:
-        score += 2
+        score += WEIGHTS.open_now
     elif status.next_opening and status.next_opening.opens - answer.now < timedelta(days=1):
-        score += 1
+        score += WEIGHTS.opens_within_a_day
     if status.known:
-        score += 1
+        score += WEIGHTS.hours_known
     if answer.address():
-        score += 1
-    score += 2 / topic_count
+        score += WEIGHTS.has_location
+    score += WEIGHTS.specialised / topic_count
     if not answer.review_due:
-        score += 0.5
-    return (-score, service.name, service.id)
+        score += WEIGHTS.reviewed
+    return (-round(score, 9), service.name, service.id)
 
 
 async def test_the_fast_topic_search_ranks_like_loading_everything(database_url: str):

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from bot.devstack import MODEL, Stack, build_sample_directory, sqlite_url
 from bot.directory.db import dispose_engines, get_engine, session_maker
-from bot.directory.queries import find_city, services_for_topic
+from bot.directory.places import find_city
+from bot.directory.ranking import services_for_topic
 from bot.i18n.service_card import render_service_card
+from tests.support.stack import MODEL, Stack, build_sample_directory, sqlite_url
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devstack import free_port
 from bot.web.app import create_app
+from tests.support.stack import free_port
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
-"""Start the Rasa server, action server and web app on free ports, for tests and benchmarks.
+"""The Rasa server, action server and web app on free ports, for tests and benchmarks.
 
 App environment. Each `Stack` gets a private directory database and tracker store in its
-own work folder; the processes are the real ones `make run` starts.
+own work folder, and runs the Procfile's command lines (the ones `make run` starts), with
+only the ports, stores and model set by environment variables.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import aiohttp
+from honcho.environ import parse_procfile
 
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import upgrade_async
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+PROCFILE = REPO / "Procfile"
 MODEL = REPO / "models" / "welcome-desk.tar.gz"
 STARTUP_SECONDS = 240
 
@@ -34,7 +36,7 @@ async def build_sample_directory(path: Path) -> None:
     """Migrate a new SQLite file at `path` and load the sample directory into it."""
     url = sqlite_url(path)
     await upgrade_async(url)
-    await load_files(session_maker(get_engine(url)), sample_files(), actor="devstack")
+    await load_files(session_maker(get_engine(url)), sample_files(), actor="sample data (tests)")
     await dispose_engines()
 
 
@@ -44,10 +46,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def procfile_commands() -> dict[str, str]:
+    """The shell command line of each process, by name, as `make run` starts them."""
+    return dict(parse_procfile(PROCFILE.read_text()).processes)
+
+
 class Stack:
     """The three processes and how to reach them."""
 
-    def __init__(self, workdir: Path, model: Path = MODEL):
+    def __init__(self, workdir: Path, model: Path = MODEL, **environment: str):
         self.workdir = workdir
         self.model = model
         self.ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
@@ -55,17 +62,21 @@ class Stack:
         self.env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
+            "RASA_HOST": "127.0.0.1",
+            "RASA_PORT": str(self.ports["rasa"]),
+            "RASA_MODEL": str(model),
+            "ACTION_PORT": str(self.ports["actions"]),
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(self.ports["web"]),
             "DIRECTORY_DATABASE_URL": sqlite_url(self.directory_db),
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports['actions']}/webhook",
             "NLG_URL": f"http://127.0.0.1:{self.ports['web']}/nlg",
-            "RASA_TRACKER_DB": str(workdir / "tracker.db"),
-            "WEB_PORT": str(self.ports["web"]),
-            "WEB_HOST": "127.0.0.1",
             "RASA_URL": f"http://127.0.0.1:{self.ports['rasa']}",
-            "PYTHONWARNINGS": "ignore",
+            "RASA_TRACKER_DB": str(workdir / "tracker.db"),
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            **environment,
         }
         self.processes: dict[str, subprocess.Popen] = {}
 
@@ -73,39 +84,17 @@ class Stack:
     def rasa(self) -> str:
         return f"http://127.0.0.1:{self.ports['rasa']}"
 
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.ports['web']}"
+
     def start(self) -> None:
-        commands = {
-            "rasa": [
-                str(REPO / ".venv/rasa/bin/rasa"),
-                "run",
-                "--enable-api",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.ports["rasa"]),
-                "--model",
-                str(self.model),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-            ],
-            "actions": [
-                sys.executable,
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.ports["actions"]),
-            ],
-            "web": [sys.executable, "-m", "bot.web"],
-        }
-        for name, command in commands.items():
+        for name, command in procfile_commands().items():
             with open(self.workdir / f"{name}.log", "wb") as log:
-                # The child keeps its own copy of the file descriptor.
+                # The child keeps its own copy of the file descriptor. A session of its
+                # own: `stop` ends the shell and the server it started together.
                 self.processes[name] = subprocess.Popen(
-                    command,
+                    ["/bin/sh", "-c", command],
                     cwd=REPO,
                     env=self.env,
                     stdout=log,
@@ -134,7 +123,7 @@ class Stack:
         urls = [
             f"{self.rasa}/status",
             f"http://127.0.0.1:{self.ports['actions']}/health",
-            f"http://127.0.0.1:{self.ports['web']}/health",
+            f"{self.web}/health",
         ]
         deadline = time.monotonic() + STARTUP_SECONDS
         async with aiohttp.ClientSession() as http:

@@ -5,8 +5,8 @@ free loopback port (and a socket in that folder), and removes it all again on `s
 (also when used as a context manager and an error happens). Nothing outside the folder is
 touched: a machine's own PostgreSQL, if any, stays as it is.
 
-Missing PostgreSQL binaries are installed with `apt-get install -y postgresql` when running
-as root (`make test` runs scripts/system-packages first). initdb refuses to run as root, so
+The binaries come from Debian's `postgresql` package, which `scripts/system-packages`
+installs (`make test` and `make bench` run it first). initdb refuses to run as root, so
 as root the server runs as Debian's `postgres` user. The server is a throwaway: fsync is
 off, and it has a random password.
 """
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.devstack import free_port
+from tests.support.stack import free_port
 
 PG_USER = "welcome_desk"
 PG_DATABASE = "welcome_desk"
@@ -41,23 +41,14 @@ def _postgres_bindir() -> Path | None:
     return Path(max(found, key=version)).parent if found else None
 
 
-def ensure_postgres_binaries() -> Path:
-    """Debian's PostgreSQL binaries, installed with apt-get first when missing (as root)."""
+def postgres_binaries() -> Path:
+    """Debian's PostgreSQL binaries, or an error that says how to install them."""
     bindir = _postgres_bindir()
-    if bindir:
-        return bindir
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
+    if bindir is None:
         raise RuntimeError(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); "
-            "install it with `apt-get install -y postgresql`"
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run "
+            "scripts/system-packages (as root), or `apt-get install -y postgresql`"
         )
-    print("==> installing PostgreSQL from the Debian packages (apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "postgresql"], check=True, env=env)
-    bindir = _postgres_bindir()
-    if not bindir:
-        raise RuntimeError("apt-get installed postgresql, but no initdb was found")
     return bindir
 
 
@@ -65,7 +56,7 @@ class LocalPostgres:
     """A throwaway PostgreSQL server in a temporary folder, on a free loopback port."""
 
     def __init__(self) -> None:
-        self.bindir = ensure_postgres_binaries()
+        self.bindir = postgres_binaries()
         self.version = self.bindir.parent.name
         self.workdir: Path | None = None
         self.started = False
