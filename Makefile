@@ -9,16 +9,10 @@ RASA := PYTHONWARNINGS=ignore $(RASA_BIN)/rasa
 APP_BIN := .venv/app/bin
 MODEL := models/welcome-desk.tar.gz
 
-# Defaults for the three processes; any of them can be set in the environment instead.
+# Settings (ports, URLs, databases) are read and checked by bot/settings.py, which also
+# holds their defaults; `$(WITH_SETTINGS) COMMAND` runs COMMAND with all of them set.
 export PYTHONPATH := $(CURDIR)
-export RASA_HOST ?= 127.0.0.1
-export RASA_PORT ?= 5005
-export ACTION_PORT ?= 5055
-export WEB_HOST ?= 127.0.0.1
-export WEB_PORT ?= 8080
-export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
-export NLG_URL ?= http://127.0.0.1:$(WEB_PORT)/nlg
-export RASA_TRACKER_DB ?= $(CURDIR)/var/rasa-tracker.db
+WITH_SETTINGS := $(APP_BIN)/python -m bot.settings exec --
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -29,7 +23,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules.yml da
         test-app test-rasa test-conversations test-e2e bench eval envs system-packages clean
 
 help:
-	@echo "make run     start Welcome Desk (Rasa :$(RASA_PORT), actions :$(ACTION_PORT), web :$(WEB_PORT))"
+	@echo "make run     start Welcome Desk (Rasa, action server, web app; see the README)"
 	@echo "make test    install everything, then run every check"
 	@echo "make shell   chat with the assistant in the terminal"
 	@echo "make train   train the Rasa model (only when data or config changed)"
@@ -70,18 +64,12 @@ var/directory.loaded: $(wildcard data/directory/*.yaml) $(wildcard bot/directory
 
 # --- run ------------------------------------------------------------------------------------
 run: envs $(MODEL) var/directory.loaded
-	@echo ""
-	@echo "  Welcome Desk is starting (Rasa needs about half a minute to load its model)."
-	@echo "  Demo page:     http://localhost:$(WEB_PORT)/"
-	@echo "  Rasa REST API: http://localhost:$(RASA_PORT)/webhooks/rest/webhook"
-	@echo "  Press Ctrl-C to stop all three processes."
-	@echo ""
-	$(APP_BIN)/honcho start -f Procfile
+	$(APP_BIN)/python -m bot.settings exec --announce -- $(APP_BIN)/honcho start -f Procfile
 
 shell: envs $(MODEL) var/directory.loaded
-	$(APP_BIN)/honcho start -f Procfile actions web & \
+	$(WITH_SETTINGS) $(APP_BIN)/honcho start -f Procfile actions web & \
 	trap 'kill %1' EXIT; \
-	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+	$(WITH_SETTINGS) env PYTHONWARNINGS=ignore $(RASA_BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml
 
 # --- checks ---------------------------------------------------------------------------------
 test: envs system-packages lint check-catalogs validate test-app test-rasa $(MODEL) test-conversations test-e2e

@@ -5,7 +5,6 @@ App environment. One engine per database URL, created on first use, never at imp
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import event
@@ -16,8 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'directory.db'}"
+from bot.settings import settings
 
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024  # the most of a SQLite file read through mmap
 
@@ -25,8 +23,8 @@ _engines: dict[str, AsyncEngine] = {}
 
 
 def database_url() -> str:
-    """The directory database URL from `DIRECTORY_DATABASE_URL`, else the SQLite file in var/."""
-    return os.environ.get("DIRECTORY_DATABASE_URL") or DEFAULT_DATABASE_URL
+    """The directory database URL (`DIRECTORY_DATABASE_URL`, else the SQLite file in var/)."""
+    return settings().directory_database_url
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -1,1 +1,2 @@
-"""The web app: NLG endpoint, staff console, API and demo page. App environment."""
+"""The web app: the NLG endpoint that renders every reply, and the demo page with its chat
+endpoint. App environment."""

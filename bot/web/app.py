@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
-from bot.web.chat import RASA_URL_KEY, http_client, rasa_url
+from bot.settings import settings as read_settings
+from bot.web.chat import RASA_URL_KEY, http_client
 from bot.web.nlg import DOMAIN_RESPONSES_KEY
 from bot.web.routes import setup_routes
 
@@ -20,7 +21,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "domain_path": DEFAULT_DOMAIN_PATH,
     # The largest request body accepted, in bytes.
     "client_max_size": DEFAULT_CLIENT_MAX_SIZE,
-    # The Rasa server the demo chat talks to.
+    # The Rasa server the demo chat talks to (default: RASA_URL, see bot.settings).
     "rasa_url": None,
 }
 
@@ -34,7 +35,7 @@ def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     app = web.Application(client_max_size=int(merged["client_max_size"]))
     app[SETTINGS_KEY] = merged
     app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
-    app[RASA_URL_KEY] = merged["rasa_url"] or rasa_url()
+    app[RASA_URL_KEY] = merged["rasa_url"] or read_settings().rasa_url
     app.cleanup_ctx.append(http_client)
     setup_routes(app)
     return app

@@ -9,7 +9,6 @@ and positions are never logged.
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 import aiohttp
@@ -23,11 +22,6 @@ RASA_URL_KEY = web.AppKey("rasa_url", str)
 HTTP_KEY = web.AppKey("http", aiohttp.ClientSession)
 MAX_MESSAGE_CHARS = 20_000
 SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
-
-def rasa_url() -> str:
-    """Where the Rasa server is: `RASA_URL`, else 127.0.0.1 and `RASA_PORT`."""
-    return os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
 
 
 async def http_client(app: web.Application):

@@ -1,0 +1,211 @@
+"""Every setting of Welcome Desk's processes, read from environment variables in one place.
+
+App environment. `settings()` reads them, fills in the defaults of the single-machine
+setup, and raises `SettingsError` naming each wrong variable, its value and what to write
+instead. `python -m bot.settings exec -- COMMAND` checks them, puts every resolved value
+into the environment and runs COMMAND: `make run` starts the three processes that way, so
+a wrong value stops it at once with a clear message, and endpoints.yml and the Procfile
+get their values from here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+# The variables, each read only here (the README's configuration table lists them).
+NAMES = (
+    "RASA_HOST",
+    "RASA_PORT",
+    "ACTION_PORT",
+    "WEB_HOST",
+    "WEB_PORT",
+    "RASA_URL",
+    "ACTION_SERVER_URL",
+    "NLG_URL",
+    "DIRECTORY_DATABASE_URL",
+    "RASA_TRACKER_DB",
+    "RASA_AUTH_TOKEN",
+)
+
+
+class SettingsError(ValueError):
+    """One or more settings are wrong; the message lists each with what to write instead."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    rasa_host: str  # where the Rasa server listens
+    rasa_port: int
+    action_port: int  # where the action server listens
+    web_host: str  # where the web app listens
+    web_port: int
+    rasa_url: str  # how the web app reaches Rasa
+    action_server_url: str  # how Rasa reaches the action server
+    nlg_url: str  # how Rasa reaches the web app's response renderer
+    directory_database_url: str
+    rasa_tracker_db: str  # Rasa's conversation store (a SQLite file)
+    rasa_auth_token: str | None  # when set, Rasa's HTTP API requires ?token=...
+
+    def environment(self) -> dict[str, str]:
+        """Every setting as the environment variable it is read from."""
+        values = {name: getattr(self, name.lower()) for name in NAMES}
+        return {name: str(value) for name, value in values.items() if value is not None}
+
+
+def settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings from `environ` (default: the process environment); an empty variable
+    counts as unset. Raises SettingsError listing every wrong value."""
+    environ = os.environ if environ is None else environ
+    return _settings(tuple(environ.get(name) or None for name in NAMES))
+
+
+@lru_cache(maxsize=8)
+def _settings(values: tuple[str | None, ...]) -> Settings:
+    raw = dict(zip(NAMES, values, strict=True))
+    problems: list[str] = []
+
+    def port(name: str, default: int) -> int:
+        text = raw[name]
+        if text is None:
+            return default
+        if not text.isdigit() or not 1 <= int(text) <= 65535:
+            problems.append(f"{name}={text!r} is not a port number (1 to 65535), e.g. {default}")
+            return default
+        return int(text)
+
+    def host(name: str) -> str:
+        value = raw[name] or "127.0.0.1"
+        if any(c.isspace() for c in value) or "/" in value:
+            problems.append(f"{name}={value!r} is not a host name or address, e.g. 127.0.0.1")
+        return value
+
+    def http_url(name: str, default: str) -> str:
+        value = raw[name] or default
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if not ok:
+            problems.append(f"{name}={value!r} is not an http(s) URL, e.g. {default}")
+        return value
+
+    rasa_host, web_host = host("RASA_HOST"), host("WEB_HOST")
+    rasa_port, action_port = port("RASA_PORT", 5005), port("ACTION_PORT", 5055)
+    web_port = port("WEB_PORT", 8080)
+    token = raw["RASA_AUTH_TOKEN"]
+    if token is None and not _is_loopback(rasa_host):
+        problems.append(
+            f"RASA_HOST={rasa_host!r} makes Rasa's HTTP API reachable from other machines: "
+            "set RASA_AUTH_TOKEN to a long random secret, or keep RASA_HOST=127.0.0.1"
+        )
+    found = Settings(
+        rasa_host=rasa_host,
+        rasa_port=rasa_port,
+        action_port=action_port,
+        web_host=web_host,
+        web_port=web_port,
+        rasa_url=http_url("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+        action_server_url=http_url("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"),
+        nlg_url=http_url("NLG_URL", f"http://127.0.0.1:{web_port}/nlg"),
+        directory_database_url=_database_url(raw["DIRECTORY_DATABASE_URL"], problems),
+        rasa_tracker_db=raw["RASA_TRACKER_DB"] or str(REPO_ROOT / "var" / "rasa-tracker.db"),
+        rasa_auth_token=token,
+    )
+    if problems:
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        raise SettingsError(f"{len(problems)} setting(s) must be changed:\n{lines}")
+    return found
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _database_url(value: str | None, problems: list[str]) -> str:
+    default = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'directory.db'}"
+    if value is None:
+        return default
+    try:
+        driver = make_url(value).drivername
+    except ArgumentError:
+        driver = None
+    if driver not in DATABASE_DRIVERS:
+        schemes = " or ".join(f"{driver}://" for driver in DATABASE_DRIVERS)
+        problems.append(
+            f"DIRECTORY_DATABASE_URL must start with {schemes} "
+            "(e.g. postgresql+asyncpg://user:password@host/welcome_desk or "
+            "sqlite+aiosqlite:///var/directory.db)"
+        )
+        # Never echo the value: it may hold a password.
+    return value
+
+
+def announce(found: Settings) -> None:
+    """Where the processes about to start will answer."""
+    print(
+        "\n  Welcome Desk is starting (Rasa needs about half a minute to load its model).\n"
+        f"  Demo page:     http://localhost:{found.web_port}/\n"
+        f"  Rasa REST API: http://localhost:{found.rasa_port}/webhooks/rest/webhook\n"
+        "  Press Ctrl-C to stop all three processes.\n",
+        flush=True,
+    )
+
+
+def _options_and_command(args: list[str]) -> tuple[set[str], list[str]]:
+    """`--announce -- honcho start` -> ({"--announce"}, ["honcho", "start"])."""
+    if "--" not in args:
+        return set(args), []
+    cut = args.index("--")
+    return set(args[:cut]), args[cut + 1 :]
+
+
+USAGE = "usage: python -m bot.settings [exec [--announce] -- COMMAND [ARG ...]]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot.settings`: check the settings and print them (secrets hidden);
+    `... exec [--announce] -- COMMAND`: check them and run COMMAND with them set."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        found = settings()
+    except SettingsError as error:
+        print(f"Welcome Desk cannot start: {error}", file=sys.stderr)
+        return 2
+    if argv[:1] == ["exec"]:
+        options, command = _options_and_command(argv[1:])
+        if not command or options - {"--announce"}:
+            print(USAGE, file=sys.stderr)
+            return 2
+        if "--announce" in options:
+            announce(found)
+        os.execvpe(command[0], command, {**os.environ, **found.environment()})
+    if argv:
+        print(USAGE, file=sys.stderr)
+        return 2
+    for name, value in found.environment().items():
+        secret = name == "RASA_AUTH_TOKEN" or (name.endswith("_URL") and "@" in value)
+        print(f"{name}={'(hidden)' if secret else value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
