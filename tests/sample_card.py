@@ -1,10 +1,13 @@
-"""A service card as the actions build it (bot.directory.queries.ServiceAnswer.card)."""
+"""A service card as the actions build it (bot.directory.answers.ServiceAnswer.card);
+tests/test_cards.py checks it has the card's full shape."""
 
 import copy
 
+from bot.cards import ServiceCard
 
-def make_card(**overrides):
-    card = {
+
+def make_card(**overrides) -> ServiceCard:
+    card: ServiceCard = {
         "id": "do-migrado-friedensplatz",
         "name": "MigraDo – Service Centre for Migration and Integration",
         "description": (
@@ -38,6 +41,7 @@ def make_card(**overrides):
         "last_reviewed_at": "2025-03-01",
         "review_due": True,
         "source_url": "https://www.dortmund.de/themen/migration/",
+        "distance_m": None,
     }
     card = copy.deepcopy(card)
     opening = overrides.pop("opening", None)
