@@ -59,7 +59,7 @@ def _email_as_written(value: str) -> str:
     try:
         address = _EMAIL.validate_python(value)
     except ValidationError as error:
-        reason = error.errors()[0].get("ctx", {}).get("reason", "it is not an e-mail address.")
+        reason = error.errors()[0].get("ctx", {}).get("reason", "its form is not valid.")
         raise PydanticCustomError(
             "email",
             "{value} is not an e-mail address: {reason} Write it like info@stadt.de",
