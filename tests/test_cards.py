@@ -11,6 +11,7 @@ from typing import Literal, Union, get_args, get_origin, get_type_hints, is_type
 import pytest
 
 from bot.cards import ServiceCard, ServiceDetails
+from bot.directory.phones import display_phone, normalize_phone
 from bot.directory.places import Place, find_city
 from bot.directory.ranking import services_for_topic
 from bot.eligibility import Profile
@@ -86,3 +87,13 @@ async def test_cards_and_details_from_the_directory_have_the_full_shape(
         assert_shape(details, ServiceDetails, "details")
         assert json.loads(json.dumps(details)) == details  # travels as JSON unchanged
     assert any(card["reasons"] for card in (a.card() for a in answers))
+
+
+async def test_a_cards_phone_is_shown_in_the_international_form(directory):
+    async with directory() as session:
+        city = await find_city(session, "Dortmund")
+        answers = await services_for_topic(session, city, "registration", "de", MONDAY_MORNING)
+    phones = [a.card()["phone"] for a in answers if a.card()["phone"]]
+    assert phones
+    for phone in phones:  # stored as E.164 ("+49231..."), shown grouped for reading
+        assert phone.startswith("+49 231 ") and display_phone(normalize_phone(phone, "DE")) == phone

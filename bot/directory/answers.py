@@ -29,6 +29,7 @@ from bot.directory.opening_hours import (
     day_plans,
     opening_status,
 )
+from bot.directory.phones import display_phone
 from bot.directory.public_holidays import region_holidays
 
 
@@ -161,7 +162,7 @@ class ServiceAnswer:
             "minimum_age": service.minimum_age,
             "maximum_age": service.maximum_age,
             "reasons": list(self.reasons),
-            "phone": service.phones[0] if service.phones else None,
+            "phone": display_phone(service.phones[0]) if service.phones else None,
             "email": service.email,
             "url": service.url,
             "last_reviewed_at": service.last_reviewed_at.isoformat(),

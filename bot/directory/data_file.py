@@ -7,7 +7,6 @@ See docs/directory-format.md for the format.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
@@ -15,15 +14,83 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+import langcodes
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
+from bot.directory.opening_hours import MODES, WEEKDAY_CODES
+from bot.directory.phones import normalize_phone
 from bot.eligibility import GROUPS
 from bot.topics import TOPICS
 
 ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]  # HSDS enum
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
+_EMAIL = TypeAdapter(EmailStr)
+_WEB_ADDRESS = TypeAdapter(HttpUrl)
+
+
+def is_language_code(code: str) -> bool:
+    """A valid BCP 47 tag with its language in lower case ("de", "prs", "fa-AF", "sr-Latn").
+
+    BCP 47 ignores case, but the bot compares codes as they are written ("en" in `name`).
+    """
+    return langcodes.tag_is_valid(code) and code.split("-")[0].islower()
+
+
+def _language_code_problem(code: str) -> str:
+    return (
+        f"{code!r} is not a BCP 47 language code; write e.g. de, en, uk, fa-AF or sr-Latn"
+        " (the language in lower case)"
+    )
+
+
+def _email_as_written(value: str) -> str:
+    """Check an address with pydantic's EmailStr (no DNS look-up) but keep it as written."""
+    try:
+        address = _EMAIL.validate_python(value)
+    except ValidationError as error:
+        reason = error.errors()[0].get("ctx", {}).get("reason", "its form is not valid.")
+        raise PydanticCustomError(
+            "email",
+            "{value} is not an e-mail address: {reason} Write it like info@stadt.de",
+            {"value": repr(value), "reason": reason},
+        ) from None
+    if address.casefold() != value.casefold():  # "Stadt <info@stadt.de>" is one, but not ours
+        raise PydanticCustomError(
+            "email",
+            "{value} is more than an e-mail address; write only the address: {address}",
+            {"value": repr(value), "address": address},
+        )
+    return value
+
+
+def _web_address_as_written(value: str) -> str:
+    """Check an absolute http(s) URL but keep it as written (HttpUrl adds a trailing slash)."""
+    try:
+        _WEB_ADDRESS.validate_python(value)
+    except ValidationError as error:
+        raise PydanticCustomError(
+            "web_address",
+            "{value} is not a web address ({reason}); write it in full, starting with"
+            " https:// or http://, e.g. https://www.dortmund.de/",
+            {"value": repr(value), "reason": error.errors()[0]["msg"]},
+        ) from None
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_as_written)]
+WebAddress = Annotated[str, AfterValidator(_web_address_as_written)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 LocalizedText = dict[str, NonEmpty]
@@ -58,7 +125,7 @@ class CityEntry(_Strict):
 class OrganizationEntry(_Strict):
     id: Slug
     name: NonEmpty
-    url: str | None = None
+    url: WebAddress | None = None
 
 
 class LocationEntry(_Strict):
@@ -71,10 +138,10 @@ class LocationEntry(_Strict):
 
 
 class ScheduleEntry(_Strict):
-    byday: list[Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]] = Field(min_length=1)
+    byday: list[Literal[WEEKDAY_CODES]] = Field(min_length=1)
     opens_at: time
     closes_at: time
-    mode: Literal["walk_in", "appointment", "phone", "unspecified"] = "unspecified"
+    mode: Literal[MODES] = "unspecified"
     valid_from: date | None = None
     valid_to: date | None = None
 
@@ -89,7 +156,7 @@ class ReviewEntry(_Strict):
     last_reviewed_at: date
     reviewed_by: NonEmpty
     review_interval_days: Annotated[int, Field(ge=1, le=3650)] = 365
-    source_url: str | None = None
+    source_url: WebAddress | None = None
 
 
 class ServiceEntry(_Strict):
@@ -108,8 +175,8 @@ class ServiceEntry(_Strict):
     fees: LocalizedText = {}
     documents: LocalizedText = {}
     phones: list[NonEmpty] = []
-    email: str | None = None
-    url: str | None = None
+    email: EmailAddress | None = None
+    url: WebAddress | None = None
     locations: list[LocationEntry] = []
     schedules: list[ScheduleEntry] = []
     appointment_only: bool | None = None
@@ -192,7 +259,7 @@ def _problem_from_pydantic(name: str, raw: dict, error: dict) -> Problem:
 
 
 def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
-    """Checks across entries: references, codes, time zone, duplicates."""
+    """Checks across entries: references, codes, phone numbers, time zone, duplicates."""
     problems: list[Problem] = []
     city = directory.city
 
@@ -211,9 +278,14 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
         add("city", "country", f"no public holiday data for country {city.country!r}")
     except Exception as error:  # holidays raises plain NotImplementedError or ValueError
         add("city", "holiday_subdivision", str(error))
-    if not LANGUAGE_CODE.match(city.default_language):
-        add("city", "default_language", f"{city.default_language!r} is not a BCP 47 code")
+    if not is_language_code(city.default_language):
+        add("city", "default_language", _language_code_problem(city.default_language))
+    for code in city.names:
+        if not is_language_code(code):
+            add("city", "names", _language_code_problem(code))
 
+    # A wrong default language is one problem, not one more for every service's name.
+    required_names = [code for code in ("en", city.default_language) if is_language_code(code)]
     organization_ids = _check_unique([o.id for o in directory.organizations], "organization", add)
     _check_unique([s.id for s in directory.services], "service", add)
 
@@ -221,19 +293,24 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
         entry = f"service {service.id!r} (services[{index}])"
         if service.organization not in organization_ids:
             add(entry, "organization", f"unknown organization {service.organization!r}")
-        for required in dict.fromkeys(("en", city.default_language)):
+        for required in dict.fromkeys(required_names):
             if required not in service.name:
                 add(entry, "name", f"a name in {required!r} is required")
         for topic in service.topics:
             if topic not in TOPICS:
                 add(entry, "topics", f"unknown topic {topic!r}; known: {', '.join(TOPICS)}")
-        for code in service.languages:
-            if not LANGUAGE_CODE.match(code):
-                add(entry, "languages", f"{code!r} is not a BCP 47 language code")
+        for i, code in enumerate(service.languages):
+            if not is_language_code(code):
+                add(entry, f"languages[{i}]", _language_code_problem(code))
         for field_name in ("name", "description", "eligibility", "fees", "documents", "hours_note"):
             for code in getattr(service, field_name):
-                if not LANGUAGE_CODE.match(code):
-                    add(entry, field_name, f"{code!r} is not a BCP 47 language code")
+                if not is_language_code(code):
+                    add(entry, field_name, _language_code_problem(code))
+        for i, phone in enumerate(service.phones):
+            try:
+                normalize_phone(phone, city.country)
+            except ValueError as error:
+                add(entry, f"phones[{i}]", str(error))
         for group in service.eligible_groups:
             if group not in GROUPS:
                 known = ", ".join(GROUPS)
@@ -248,6 +325,9 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
         for i, closure in enumerate(service.closures):
             if closure.to and closure.to < closure.from_:
                 add(entry, f"closures[{i}].to", "'to' is before 'from'")
+            for code in closure.reason:
+                if not is_language_code(code):
+                    add(entry, f"closures[{i}].reason", _language_code_problem(code))
 
     counselling = next((s for s in directory.services if s.id == city.general_counselling), None)
     if counselling is None:

@@ -31,6 +31,7 @@ from bot.directory.models import (
     TaxonomyTerm,
     stable_id,
 )
+from bot.directory.phones import normalize_phone
 from bot.topics import TOPICS
 
 SAMPLE_DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "directory"
@@ -162,7 +163,10 @@ async def replace_city(
             for lang in languages
         ]
         service.phones = [
-            Phone(id=stable_id(service_id, "phone", str(i)), number=number)
+            Phone(
+                id=stable_id(service_id, "phone", str(i)),
+                number=normalize_phone(number, entry.country),  # checked on reading: no raise
+            )
             for i, number in enumerate(item.phones)
         ]
         service.languages = [

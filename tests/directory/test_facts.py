@@ -81,7 +81,7 @@ async def test_every_list_of_a_service_comes_back(tmp_path, database_url):
     assert office.eligible_groups == ("refugees",) and office.minimum_age == 18
     assert office.last_reviewed_at == date(2026, 3, 1)
     assert office.source_url == "https://example.org/src"
-    assert sorted(office.phones) == ["+49 231 1234", "+49 231 5678"]
+    assert sorted(office.phones) == ["+492311234", "+492315678"]  # stored in E.164
     assert sorted(office.languages) == ["ar", "de", "uk"]
     assert office.hours == {
         WeeklyHours(frozenset({"MO", "TU"}), time(8), time(12, 30), "walk_in"),

@@ -13,7 +13,7 @@ from bot.directory.data_file import DirectoryFileError, read_directory_file
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import alembic_config
-from bot.directory.models import AuditEvent, City, Schedule, Service
+from bot.directory.models import AuditEvent, City, Organization, Phone, Schedule, Service
 from bot.directory.places import find_city
 from bot.directory.ranking import services_for_topic
 from bot.topics import TOPICS
@@ -129,12 +129,125 @@ def test_each_problem_is_reported_with_file_entry_and_field(tmp_path, change, ex
     assert all(p.startswith(str(tmp_path / "testtown.yaml")) for p in problems)
 
 
+WELCOME = "service 'welcome' (services[0])"
+
+
+def _service(**values):
+    return lambda d: d["services"][0].update(values)
+
+
+@pytest.mark.parametrize(
+    ("change", "entry", "field", "advice"),
+    [
+        (_service(phones=["+49 231 50 11 148", "+49 231"]), WELCOME, "phones[1]", "too short"),
+        (_service(phones=["+49 231 50111480000000"]), WELCOME, "phones[0]", "too long"),
+        (_service(phones=["+999 1234567"]), WELCOME, "phones[0]", "country code is unknown"),
+        (_service(phones=["0231 5011148 Mo-Fr"]), WELCOME, "phones[0]", "contains letters"),
+        (_service(phones=["Rathaus anrufen"]), WELCOME, "phones[0]", "contains letters"),
+        (_service(email="welcome.testtown.de"), WELCOME, "email", "must have an @-sign"),
+        (
+            _service(email="Stadt <welcome@testtown.de>"),
+            WELCOME,
+            "email",
+            "write only the address: welcome@testtown.de",
+        ),
+        (_service(url="www.testtown.de"), WELCOME, "url", "starting with https://"),
+        (_service(url="ftp://testtown.de/welcome"), WELCOME, "url", "starting with https://"),
+        (_service(url="javascript:alert(1)"), WELCOME, "url", "starting with https://"),
+        (
+            lambda d: d["services"][0]["review"].update(source_url="testtown.de/news"),
+            WELCOME,
+            "review.source_url",
+            "starting with https://",
+        ),
+        (
+            lambda d: d["organizations"][0].update(url="www.testtown.de"),
+            "organization 'town' (organizations[0])",
+            "url",
+            "starting with https://",
+        ),
+        (_service(languages=["de", "xx"]), WELCOME, "languages[1]", "'xx' is not a BCP 47"),
+        (_service(languages=["english"]), WELCOME, "languages[0]", "write e.g. de, en"),
+        (_service(languages=["EN"]), WELCOME, "languages[0]", "in lower case"),
+        (
+            lambda d: d["services"][0]["name"].update(xx="Welcome"),
+            WELCOME,
+            "name",
+            "'xx' is not a BCP 47",
+        ),
+        (
+            lambda d: d["city"].update(default_language="english"),
+            "city",
+            "default_language",
+            "'english' is not a BCP 47",
+        ),
+    ],
+    ids=[
+        "phone too short",
+        "phone too long",
+        "phone with an unknown country code",
+        "phone with a note",
+        "phone in words",
+        "e-mail without @",
+        "e-mail with a name",
+        "web address without scheme",
+        "ftp address",
+        "javascript",
+        "source without scheme",
+        "organization web address without scheme",
+        "language xx",
+        "language in words",
+        "language in capitals",
+        "name in language xx",
+        "default language in words",
+    ],
+)
+def test_a_bad_phone_email_web_address_or_language_is_one_problem_saying_how_to_fix_it(
+    tmp_path, change, entry, field, advice
+):
+    data = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    change(data)
+    (problem,) = problems_of(write_city(tmp_path, data))
+    assert problem.startswith(f"{tmp_path / 'testtown.yaml'}: {entry}: {field}: "), problem
+    assert advice in problem
+
+
 def test_all_problems_of_a_file_are_reported_at_once(tmp_path):
     data = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
     data["services"][0]["topics"] = ["nonsense"]
     data["services"][0]["organization"] = "nobody"
     data["city"]["timezone"] = "Mars/Olympus"
     assert len(problems_of(write_city(tmp_path, data))) == 3
+
+
+async def test_a_good_file_loads_phones_in_e164_and_addresses_as_written(tmp_path, database_url):
+    data = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    data["organizations"][0]["url"] = "https://www.testtown.de"
+    data["services"][0].update(
+        phones=["0231 50 11 148", "+49 231 50-0", "+43 1 277 55 55"],
+        email="Welcome@Testtown.de",
+        url="https://www.testtown.de/willkommen?lang=en",
+        languages=["de", "uk", "prs", "fa-AF", "ti", "so", "ku", "ps", "sr-Latn"],
+    )
+    data["services"][0]["review"]["source_url"] = "https://www.testtown.de/presse/„willkommen“"
+    sessions = session_maker(get_engine(database_url))
+    await load_files(sessions, [write_city(tmp_path, data)])
+    async with sessions() as session:
+        phones = (await session.scalars(select(Phone.number))).all()
+        assert set(phones) == {"+492315011148", "+49231500", "+4312775555"}
+        service = await session.scalar(select(Service))
+        assert service.email == "Welcome@Testtown.de"
+        assert service.url == "https://www.testtown.de/willkommen?lang=en"
+        assert service.source_url == "https://www.testtown.de/presse/„willkommen“"
+        assert await session.scalar(select(Organization.url)) == "https://www.testtown.de"
+    await dispose_engines()
+
+
+async def test_the_sample_phone_numbers_are_stored_in_e164(directory):
+    async with directory() as session:
+        phones = (await session.scalars(select(Phone.number))).all()
+    assert phones, "the sample directory has no phone numbers"
+    assert all(number.startswith("+") and number[1:].isdigit() for number in phones), phones
 
 
 async def test_nothing_is_written_when_one_of_the_files_is_wrong(tmp_path, database_url):
