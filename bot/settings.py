@@ -38,7 +38,30 @@ NAMES = (
     "DIRECTORY_DATABASE_URL",
     "RASA_TRACKER_DB",
     "RASA_AUTH_TOKEN",
+    "CHANNEL_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_API_BASE_URL",
 )
+SECRETS = frozenset(
+    {
+        "RASA_AUTH_TOKEN",
+        "CHANNEL_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_ACCESS_TOKEN",
+    }
+)
+WHATSAPP_NAMES = (
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+)
+# Meta's Graph API, at a pinned version (https://developers.facebook.com/docs/graph-api/).
+GRAPH_API_BASE_URL = "https://graph.facebook.com/v21.0"
 
 
 class SettingsError(ValueError):
@@ -58,6 +81,18 @@ class Settings:
     directory_database_url: str
     rasa_tracker_db: str  # Rasa's conversation store (a SQLite file)
     rasa_auth_token: str | None  # when set, Rasa's HTTP API requires ?token=...
+    # Keys the pseudonymous sender ids (bot/channels/pseudonyms.py); unset: var/channel-secret.
+    channel_secret: str | None
+    # WhatsApp Cloud API (bot/channels/whatsapp.py): all four set, or the channel is off.
+    whatsapp_verify_token: str | None
+    whatsapp_app_secret: str | None
+    whatsapp_access_token: str | None
+    whatsapp_phone_number_id: str | None
+    whatsapp_api_base_url: str
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return all(getattr(self, name.lower()) for name in WHATSAPP_NAMES)
 
     def environment(self) -> dict[str, str]:
         """Every setting as the environment variable it is read from."""
@@ -107,6 +142,12 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
     rasa_port, action_port = port("RASA_PORT", 5005), port("ACTION_PORT", 5055)
     web_port = port("WEB_PORT", 8080)
     token = raw["RASA_AUTH_TOKEN"]
+    whatsapp = {name: raw[name] for name in WHATSAPP_NAMES}
+    if any(whatsapp.values()) and not all(whatsapp.values()):
+        missing = ", ".join(name for name, value in whatsapp.items() if not value)
+        problems.append(
+            f"the WhatsApp channel needs all four WHATSAPP_ settings; missing: {missing}"
+        )
     if token is None and not _is_loopback(rasa_host):
         problems.append(
             f"RASA_HOST={rasa_host!r} makes Rasa's HTTP API reachable from other machines: "
@@ -124,6 +165,12 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         directory_database_url=_database_url(raw["DIRECTORY_DATABASE_URL"], problems),
         rasa_tracker_db=raw["RASA_TRACKER_DB"] or str(REPO_ROOT / "var" / "rasa-tracker.db"),
         rasa_auth_token=token,
+        channel_secret=raw["CHANNEL_SECRET"],
+        whatsapp_verify_token=raw["WHATSAPP_VERIFY_TOKEN"],
+        whatsapp_app_secret=raw["WHATSAPP_APP_SECRET"],
+        whatsapp_access_token=raw["WHATSAPP_ACCESS_TOKEN"],
+        whatsapp_phone_number_id=raw["WHATSAPP_PHONE_NUMBER_ID"],
+        whatsapp_api_base_url=http_url("WHATSAPP_API_BASE_URL", GRAPH_API_BASE_URL),
     )
     if problems:
         lines = "\n".join(f"  {problem}" for problem in problems)
@@ -202,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     for name, value in found.environment().items():
-        secret = name == "RASA_AUTH_TOKEN" or (name.endswith("_URL") and "@" in value)
+        secret = name in SECRETS or (name.endswith("_URL") and "@" in value)
         print(f"{name}={'(hidden)' if secret else value}")
     return 0
 

@@ -1,0 +1,69 @@
+"""The channel gateway: every channel's messages pass here on their way to Rasa and back.
+
+App environment. For each message: drop it if it was seen before (`RecentIds`), give the
+user a pseudonymous sender id, and pass it to Rasa with the channel's metadata, one
+message per sender at a time and in the order they arrived, then hand the replies to the
+channel's delivery (inside the same turn, so a user's replies also go out in order).
+`push` sends to a user without a new message from them (a staff reply, later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from bot.channels.messages import Inbound, Reply
+from bot.channels.pseudonyms import sender_id
+from bot.channels.rasa import RasaClient
+from bot.channels.recent import RecentIds
+
+Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+
+
+class Gateway:
+    def __init__(self, rasa: RasaClient, secret: bytes, recent: RecentIds | None = None):
+        self.rasa, self.secret = rasa, secret
+        self.recent = recent or RecentIds()
+        # Per sender: its lock, and how many turns hold or wait for it (dropped at 0).
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def sender(self, channel: str, user: str) -> str:
+        return sender_id(self.secret, channel, user)
+
+    def is_repeat(self, inbound: Inbound) -> bool:
+        """True if this message was already received (a retry); records it otherwise."""
+        if not inbound.message_id:
+            return False
+        return not self.recent.first_time(f"{inbound.channel}:{inbound.message_id}")
+
+    async def receive(self, inbound: Inbound, deliver: Deliver) -> None:
+        """Pass one message to Rasa and its replies to `deliver`, after every earlier
+        message of the same sender. Raises RasaUnavailable when Rasa does not answer."""
+        sender = self.sender(inbound.channel, inbound.user)
+        async with self._turn(sender):
+            replies = await self.rasa.send(sender, inbound.text, inbound.metadata())
+            await deliver(replies)
+
+    async def push(
+        self, channel: str, user: str, replies: Sequence[Reply], deliver: Deliver
+    ) -> None:
+        """Deliver `replies` to a user without a message from them, between their turns."""
+        async with self._turn(self.sender(channel, user)):
+            await deliver(replies)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, sender: str) -> AsyncIterator[None]:
+        """One turn at a time per sender; waiting turns go in the order they came."""
+        lock, count = self._turns.get(sender, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._turns[sender] = (lock, count + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, count = self._turns[sender]
+            if count == 1:
+                del self._turns[sender]
+            else:
+                self._turns[sender] = (lock, count - 1)

@@ -1,0 +1,39 @@
+"""The Rasa server as the gateway reaches it: its REST channel. App environment."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+
+from bot.channels.messages import Reply, replies_from_rasa
+
+logger = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa could not be reached or did not answer; the user should try again soon."""
+
+
+class RasaClient:
+    """Posts a user's message to `POST /webhooks/rest/webhook` and reads the replies."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, token: str | None = None):
+        self.http, self.url, self.token = http, url.rstrip("/"), token
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
+        params = {"token": self.token} if self.token else None
+        payload = {"sender": sender, "message": text, "metadata": metadata}
+        try:
+            async with self.http.post(
+                f"{self.url}/webhooks/rest/webhook", json=payload, params=params
+            ) as response:
+                if response.status != 200:
+                    # The status only: the body may quote what the user wrote.
+                    logger.warning("Rasa answered with HTTP %s.", response.status)
+                    raise RasaUnavailable(f"HTTP {response.status}")
+                return replies_from_rasa(await response.json())
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            logger.warning("Rasa is not reachable: %s.", type(error).__name__)
+            raise RasaUnavailable(type(error).__name__) from None
