@@ -83,9 +83,7 @@ check-catalogs: .venv/app/.installed
 	$(APP_BIN)/python -m bot.i18n.check
 
 catalogs: .venv/app/.installed
-	$(APP_BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -k ngettext:2,3 \
-	  --add-comments=TRANSLATOR: --project="Welcome Desk" --sort-by-file -o locales/messages.pot .
-	$(APP_BIN)/pybabel update -i locales/messages.pot -d locales -D messages --ignore-pot-creation-date
+	$(APP_BIN)/python -m bot.i18n.update_catalogs
 
 validate: .venv/rasa/.installed .venv/app/.installed
 	$(APP_BIN)/python -m bot.directory check

@@ -7,7 +7,7 @@ Public API:
 - `N_(message)`: marks a message for extraction without translating it.
 - `load_responses(path)`: the domain's responses, name -> English text (the msgid).
 - `language_name`, `format_list`, `format_day_time`, `format_date_long`, `text_direction`,
-  `isolate`: locale-aware formatting with Babel.
+  `isolate`, `isolate_in`: locale-aware formatting with Babel.
 - `TOPIC_LABELS`, `MODE_LABELS`, `topic_label`, `mode_label`: translated labels.
 - `render_service_card(card, lang)`: one office as short lines of text.
 """
@@ -19,6 +19,7 @@ from bot.i18n.formatting import (
     format_day_time,
     format_list,
     isolate,
+    isolate_in,
     language_name,
     text_direction,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "format_list",
     "gettext",
     "isolate",
+    "isolate_in",
     "language_name",
     "load_responses",
     "mode_label",

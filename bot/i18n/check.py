@@ -1,6 +1,6 @@
 """Check the message catalogs against the sources: `python -m bot.i18n.check`.
 
-Extracts the messages the way `pybabel extract` does with babel.cfg and then, for every
+Extracts the messages the way `make catalogs` does and then, for every
 language directory under locales/, reports each problem of its messages.po as
 
     locales/de/LC_MESSAGES/messages.po: msgid "...": missing
@@ -13,14 +13,8 @@ language directory under locales/, reports each problem of its messages.po as
 It also reports a stale locales/messages.pot and a catalog header marked fuzzy or with
 plural forms other than Babel's for the language. Exit status 1 if there is any problem.
 
-To bring the catalogs up to date, from the repository root:
-
-    PYTHONPATH=. .venv/app/bin/pybabel extract -F babel.cfg -k N_ -k gettext:2 \\
-        -k ngettext:2,3 --add-comments=TRANSLATOR: --project="Welcome Desk" --sort-by-file \\
-        -o locales/messages.pot .
-    .venv/app/bin/pybabel update -i locales/messages.pot -d locales --ignore-pot-creation-date
-
-then translate the new and fuzzy entries (and remove the `#, fuzzy` marks).
+To bring the catalogs up to date, run `make catalogs` (bot/i18n/update_catalogs.py), then
+translate the new and fuzzy entries (and remove the `#, fuzzy` marks).
 """
 
 from __future__ import annotations
@@ -34,19 +28,11 @@ from pathlib import Path
 
 from babel import UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.i18n.catalog import DOMAIN
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MAPPING_FILE = "babel.cfg"
-# The same as `pybabel extract -k N_ -k gettext:2 -k ngettext:2,3 --add-comments=TRANSLATOR:`.
-KEYWORDS = ("N_", "gettext:2", "ngettext:2,3")
-COMMENT_TAGS = ("TRANSLATOR:",)
-TEMPLATE = Path("locales") / f"{DOMAIN}.pot"
+from bot.i18n.update_catalogs import REPO_ROOT, TEMPLATE, extract_messages
 
 MessageKey = tuple[str, str | None]  # (msgid, msgctxt)
 
@@ -61,24 +47,6 @@ class Problem:
         if self.msgid is None:
             return f"{self.path}: {self.kind}"
         return f'{self.path}: msgid "{_escape(self.msgid)}": {self.kind}'
-
-
-def extract_messages(root: Path) -> Catalog:
-    """The messages of the sources under `root`, as `pybabel extract -F babel.cfg` finds them."""
-    with (root / MAPPING_FILE).open(encoding="utf-8") as mapping_file:
-        method_map, options_map = parse_mapping_cfg(mapping_file, MAPPING_FILE)
-    keywords = dict(DEFAULT_KEYWORDS)
-    keywords.update(parse_keywords(KEYWORDS))
-    catalog = Catalog(domain=DOMAIN)
-    for filename, lineno, message, comments, context in extract_from_dir(
-        root,
-        method_map,
-        options_map,
-        keywords=keywords,
-        comment_tags=COMMENT_TAGS,
-    ):
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
-    return catalog
 
 
 def check(root: Path = REPO_ROOT) -> list[Problem]:
@@ -205,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         print(problem)
     if problems:
         print(
-            f"{len(problems)} problem(s). How to update the catalogs: "
-            "python -m bot.i18n.check --help",
+            f"{len(problems)} problem(s). Run `make catalogs`, then translate the new and "
+            "fuzzy entries (python -m bot.i18n.check --help).",
             file=sys.stderr,
         )
         return 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -171,3 +171,13 @@ def isolate(text: str) -> str:
     """Wrap `text` in a Unicode first-strong isolate, so that a Latin name, number or
     address keeps its own direction inside right-to-left text."""
     return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
+def isolate_in(lang: str) -> Callable[[str], str]:
+    """How to write Latin text (a name, an address, a phone number) inside a reply in
+    `lang`: `isolate` in a right-to-left language, the text as it is otherwise."""
+    return isolate if text_direction(lang) == "rtl" else _as_is
+
+
+def _as_is(text: str) -> str:
+    return text

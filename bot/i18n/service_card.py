@@ -24,9 +24,8 @@ from bot.i18n.formatting import (
     format_day_time,
     format_list,
     format_time,
-    isolate,
+    isolate_in,
     language_name,
-    text_direction,
     translate,
 )
 from bot.i18n.labels import N_, group_label, mode_label
@@ -128,11 +127,7 @@ REVIEW_DUE = N_(
 
 def render_service_card(card: Mapping[str, Any], lang: str) -> str:
     """The office `card` as lines of text in `lang` (see the module docstring)."""
-    rtl = text_direction(lang) == "rtl"
-
-    def latin(value: str) -> str:
-        return isolate(value) if rtl else value
-
+    latin = isolate_in(lang)
     lines: list[str] = []
     name = one_line(card.get("name"))
     if name:
@@ -242,7 +237,7 @@ def _closed_today(opening: Mapping[str, Any], lang: str) -> str:
 def contacts_line(card: Mapping[str, Any], latin) -> str:
     """Phone, e-mail and website on one line ("☎ … · ✉ … · 🌐 …"); "" if none is known.
 
-    `latin` isolates Latin text in right-to-left languages (identity otherwise)."""
+    `latin` is `isolate_in(lang)`: it isolates Latin text in right-to-left languages."""
     contacts = []
     for icon, key in ((ICON_PHONE, "phone"), (ICON_EMAIL, "email"), (ICON_WEB, "url")):
         value = one_line(card.get(key))

@@ -20,9 +20,8 @@ from bot.i18n.formatting import (
     babel_locale,
     format_list,
     format_time,
-    isolate,
+    isolate_in,
     language_name,
-    text_direction,
     translate,
 )
 from bot.i18n.labels import N_, mode_label
@@ -87,11 +86,7 @@ def render_service_details(details: Mapping[str, Any], lang: str) -> str:
     render = _RENDERERS.get(kind)
     if render is None or not services:
         return ""
-    rtl = text_direction(lang) == "rtl"
-
-    def latin(value: str) -> str:
-        return isolate(value) if rtl else value
-
+    latin = isolate_in(lang)
     blocks = []
     for service in services:
         name = one_line(service.get("name"))

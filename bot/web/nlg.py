@@ -13,13 +13,15 @@ conversation's language (slot `language`; English if missing or unsupported), th
 and `place_name` from the `place` argument ("your location" when it is empty). An action
 can ask for another language than the conversation's with the `render_in` argument.
 Lists are joined for the language, and in right-to-left languages the filled-in names are
-isolated so that Latin text keeps its direction. Logs never contain conversation text.
+isolated so that Latin text keeps its direction. A placeholder with no value at all (no
+argument, no slot) gives a short apology instead of a broken sentence. Logs never contain
+conversation text.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -29,13 +31,12 @@ from bot.i18n.catalog import gettext, resolve_language
 from bot.i18n.formatting import (
     babel_locale,
     format_list,
-    isolate,
+    isolate_in,
     language_name,
     placeholders,
     safe_format,
-    text_direction,
 )
-from bot.i18n.labels import YOUR_LOCATION, topic_label
+from bot.i18n.labels import N_, YOUR_LOCATION, topic_label
 from bot.i18n.service_card import render_service_card
 from bot.i18n.service_details import render_service_details
 
@@ -58,6 +59,12 @@ RESERVED_ARGUMENTS = frozenset(
         "attachment",
         "quick_replies",
     }
+)
+
+# TRANSLATOR: Said instead of a reply that lacks a fact it needs.
+# TRANSLATOR: The user can simply ask again.
+SOMETHING_WENT_WRONG = N_(
+    "Sorry, something went wrong on my side. Please ask again in other words."
 )
 
 
@@ -90,7 +97,7 @@ async def handle_nlg(request: web.Request) -> web.Response:
     # An action may ask for another language than the conversation's (`render_in`), e.g. to
     # answer a message in an unsupported language in English and in the city's language.
     lang = resolve_language(arguments.get("render_in") or slots.get("language"))
-    return web.json_response(render_response(template, lang, arguments, slots))
+    return web.json_response(render_response(template, lang, arguments, slots, name=name))
 
 
 def render_response(
@@ -98,8 +105,10 @@ def render_response(
     lang: str,
     arguments: Mapping[str, Any],
     slots: Mapping[str, Any],
+    *,
+    name: str | None = None,
 ) -> dict[str, Any]:
-    """Rasa's NLG reply for the response text `template` (English) in `lang`.
+    """Rasa's NLG reply for the response `name` with the text `template` (English) in `lang`.
 
     No `custom` payload: Rasa's channels would send it as a message of its own. Widgets set
     each bubble's direction with `dir="auto"`.
@@ -108,7 +117,7 @@ def render_response(
     itself (rasa/core/actions/action.py, `_utter_responses`), so they would appear twice.
     """
     return {
-        "text": render_text(template, lang, arguments, slots),
+        "text": render_text(template, lang, arguments, slots, name=name),
         "buttons": [],
         "image": None,
         "elements": [],
@@ -121,13 +130,28 @@ def render_text(
     lang: str,
     arguments: Mapping[str, Any],
     slots: Mapping[str, Any],
+    *,
+    name: str | None = None,
 ) -> str:
-    """Translate `template` into `lang` and fill its placeholders."""
+    """Translate `template` into `lang` and fill its placeholders.
+
+    A placeholder with no value at all would leave a broken sentence ("OK, I will answer
+    for ."): the reply is then an apology, and the log names the response `name` and the
+    placeholder (never a value, which may be the user's words).
+    """
     translated = gettext(lang, template)
     for text in (translated, template) if translated != template else (template,):
         try:
-            names = placeholders(text)
-            return safe_format(text, placeholder_values(names, lang, arguments, slots))
+            values = placeholder_values(placeholders(text), lang, arguments, slots)
+            missing = sorted(field for field, value in values.items() if value is None)
+            if missing:
+                logger.warning(
+                    "No value for the placeholder(s) %s of %s: answered with an apology.",
+                    ", ".join(missing),
+                    name or "a response",
+                )
+                return gettext(lang, SOMETHING_WENT_WRONG)
+            return safe_format(text, values)
         except ValueError:
             logger.warning("Malformed placeholders in a response text for %r.", lang)
     return template
@@ -138,10 +162,14 @@ def placeholder_values(
     lang: str,
     arguments: Mapping[str, Any],
     slots: Mapping[str, Any],
-) -> dict[str, str]:
-    """The text for each placeholder name; "" when there is no value."""
-    rtl = text_direction(lang) == "rtl"
-    return {name: _placeholder_value(name, lang, arguments, slots, rtl) for name in names}
+) -> dict[str, str | None]:
+    """The text for each placeholder name; None when there is nothing to fill it with.
+
+    An empty list or text is a value (it renders as ""); so is "your location" for a
+    `place_name` without a place.
+    """
+    latin = isolate_in(lang)
+    return {name: _placeholder_value(name, lang, arguments, slots, latin) for name in names}
 
 
 def _placeholder_value(
@@ -149,35 +177,60 @@ def _placeholder_value(
     lang: str,
     arguments: Mapping[str, Any],
     slots: Mapping[str, Any],
-    rtl: bool,
-) -> str:
+    latin: Callable[[str], str],
+) -> str | None:
     value = arguments.get(name) if name not in RESERVED_ARGUMENTS else None
     if value is None:
-        if name == "service_card":
-            service = arguments.get("service")
-            return render_service_card(service, lang) if isinstance(service, Mapping) else ""
-        if name == "service_details":
-            details = arguments.get("details")
-            return render_service_details(details, lang) if isinstance(details, Mapping) else ""
-        if name == "place_name":
-            place = arguments.get("place")
-            if isinstance(place, str) and place:
-                return isolate(place) if rtl else place
-            return gettext(lang, YOUR_LOCATION)
-        if name == "topic_label":
-            topic = arguments.get("topic")
-            return topic_label(topic, lang) if isinstance(topic, str) and topic else ""
-        if name == "detected_language_name":
-            code = arguments.get("detected_language")
-            return language_name(code, lang) if isinstance(code, str) and code else ""
+        if name in COMPOSED:
+            argument, compose = COMPOSED[name]
+            source = arguments.get(argument)
+            if source is None and name not in COMPOSED_WITHOUT_ARGUMENT:
+                return None
+            return compose(source, lang, latin)
         value = slots.get(name)
+    if value is None:
+        return None
     if isinstance(value, list | tuple):
-        items = [_scalar_text(item, lang, rtl) for item in value]
+        items = [_scalar_text(item, lang, latin) for item in value]
         return format_list([item for item in items if item], lang)
-    return _scalar_text(value, lang, rtl)
+    return _scalar_text(value, lang, latin)
 
 
-def _scalar_text(value: Any, lang: str, rtl: bool) -> str:
+def _service_card(service: Any, lang: str, latin: Callable[[str], str]) -> str:
+    return render_service_card(service, lang) if isinstance(service, Mapping) else ""
+
+
+def _service_details(details: Any, lang: str, latin: Callable[[str], str]) -> str:
+    return render_service_details(details, lang) if isinstance(details, Mapping) else ""
+
+
+def _place_name(place: Any, lang: str, latin: Callable[[str], str]) -> str:
+    if isinstance(place, str) and place:
+        return latin(place)
+    return gettext(lang, YOUR_LOCATION)
+
+
+def _topic_label(topic: Any, lang: str, latin: Callable[[str], str]) -> str:
+    return topic_label(topic, lang) if isinstance(topic, str) and topic else ""
+
+
+def _language_name(code: Any, lang: str, latin: Callable[[str], str]) -> str:
+    return language_name(code, lang) if isinstance(code, str) and code else ""
+
+
+# Placeholders the NLG composes from an argument of another name: (argument, composer).
+COMPOSED: Mapping[str, tuple[str, Callable[[Any, str, Callable[[str], str]], str]]] = {
+    "service_card": ("service", _service_card),
+    "service_details": ("details", _service_details),
+    "place_name": ("place", _place_name),
+    "topic_label": ("topic", _topic_label),
+    "detected_language_name": ("detected_language", _language_name),
+}
+# Composed even without their argument: a position without a name is "your location".
+COMPOSED_WITHOUT_ARGUMENT = frozenset({"place_name"})
+
+
+def _scalar_text(value: Any, lang: str, latin: Callable[[str], str]) -> str:
     if value is None or isinstance(value, Mapping | list | tuple):
         return ""
     if isinstance(value, bool):
@@ -185,7 +238,7 @@ def _scalar_text(value: Any, lang: str, rtl: bool) -> str:
     if isinstance(value, int | float):
         return format_decimal(value, locale=babel_locale(lang))
     text = str(value)
-    return isolate(text) if rtl and text else text
+    return latin(text) if text else text
 
 
 def _field(container: dict[str, Any], name: str) -> Any:

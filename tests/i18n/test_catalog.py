@@ -63,11 +63,6 @@ def test_resolve_language(code, expected):
     assert resolve_language(code) == expected
 
 
-def test_english_ngettext_uses_the_english_plural_rule():
-    assert ngettext("en", "{n} office", "{n} offices", 1) == "{n} office"
-    assert ngettext("en", "{n} office", "{n} offices", 2) == "{n} offices"
-
-
 def _write_catalog(locales: Path, lang: str, entries: dict, *, fuzzy: tuple = ()) -> Path:
     target = locales / lang / "LC_MESSAGES"
     target.mkdir(parents=True, exist_ok=True)
@@ -79,6 +74,64 @@ def _write_catalog(locales: Path, lang: str, entries: dict, *, fuzzy: tuple = ()
     with path.open("wb") as po_file:
         write_po(po_file, po_catalog)
     return path
+
+
+OFFICES = ("{n} office", "{n} offices")
+
+
+@pytest.mark.parametrize(
+    ("lang", "forms", "expected"),
+    [
+        (
+            "uk",
+            ("{n} установа", "{n} установи", "{n} установ"),
+            {
+                1: "{n} установа",
+                2: "{n} установи",
+                5: "{n} установ",
+                11: "{n} установ",
+                21: "{n} установа",
+                22: "{n} установи",
+            },
+        ),
+        (
+            # In the order of Babel's Arabic Plural-Forms (which the catalog check requires):
+            # zero, one, two, 3-10, then 100-102 before 11-99.
+            "ar",
+            ("لا يوجد أي مكتب", "مكتب واحد", "مكتبان", "{n} مكاتب", "{n} مكتب", "{n} مكتبًا"),
+            {
+                0: "لا يوجد أي مكتب",
+                1: "مكتب واحد",
+                2: "مكتبان",
+                5: "{n} مكاتب",
+                21: "{n} مكتبًا",
+                100: "{n} مكتب",
+            },
+        ),
+    ],
+)
+def test_a_catalog_chooses_the_plural_form_by_its_languages_rule(tmp_path, lang, forms, expected):
+    _write_catalog(tmp_path, lang, {OFFICES: forms})
+    loaded = translations(lang, tmp_path)
+    for n, form in expected.items():
+        assert loaded.ngettext(*OFFICES, n) == form, n
+
+
+def test_english_is_never_read_from_a_catalog(tmp_path):
+    # The msgids are English: even a stray English catalog is not used.
+    _write_catalog(tmp_path, "en", {"Hello": "Howdy", OFFICES: ("{n} desk", "{n} desks")})
+    english = translations("en", tmp_path)
+    assert english.gettext("Hello") == "Hello"
+    assert english.ngettext(*OFFICES, 1) == "{n} office"
+    assert english.ngettext(*OFFICES, 21) == "{n} offices"
+
+
+@pytest.mark.parametrize(
+    ("n", "form"), [(1, "{n} office"), (0, "{n} offices"), (21, "{n} offices")]
+)
+def test_english_ngettext_gives_the_msgid_or_its_plural(n, form):
+    assert ngettext("en", *OFFICES, n) == form
+    assert ngettext("so", *OFFICES, n) == form  # Somali: recognised, but no catalog
 
 
 def test_po_is_compiled_in_memory_when_the_mo_is_missing(tmp_path):

@@ -10,6 +10,7 @@ from bot.i18n.formatting import (
     format_day_time,
     format_list,
     isolate,
+    isolate_in,
     language_name,
     placeholders,
     safe_format,
@@ -76,6 +77,16 @@ def test_text_direction():
 
 def test_isolate():
     assert isolate("+49 231 50-0") == "\u2068+49 231 50-0\u2069"
+
+
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_latin_text_is_isolated_in_right_to_left_languages(lang):
+    assert isolate_in(lang)("Friedensplatz 7") == "\u2068Friedensplatz 7\u2069"
+
+
+@pytest.mark.parametrize("lang", ["de", "en", "uk", "tr"])
+def test_latin_text_is_left_as_it_is_in_left_to_right_languages(lang):
+    assert isolate_in(lang)("Friedensplatz 7") == "Friedensplatz 7"
 
 
 def test_safe_format_leaves_missing_values_empty_and_allows_no_attribute_access():

@@ -168,16 +168,69 @@ async def test_placeholder_from_a_slot(client):
 
 
 async def test_arguments_come_before_slots(client):
-    body = nlg_request(
-        "utter_city_not_served", "en", {"unknown_city": "Bremen"}, slots={"unknown_city": "Kiel"}
-    )
+    kwargs = {"unknown_city": "Bremen", "known_cities": ["Dortmund"]}
+    body = nlg_request("utter_city_not_served", "en", kwargs, slots={"unknown_city": "Kiel"})
     data = await render(client, body)
     assert "for Bremen yet" in data["text"]
 
 
-async def test_missing_placeholder_renders_empty(client):
-    data = await render(client, nlg_request("utter_city_set", "en"))
-    assert data["text"] == "OK, I will answer for ."
+APOLOGY = {
+    "en": "Sorry, something went wrong on my side. Please ask again in other words.",
+    "de": "Entschuldigung, bei mir ist etwas schiefgelaufen. "
+    "Bitte fragen Sie noch einmal mit anderen Worten.",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_a_placeholder_without_a_value_gets_an_apology_not_a_broken_sentence(
+    client, caplog, language
+):
+    caplog.set_level(logging.DEBUG)
+    data = await render(client, nlg_request("utter_city_set", language))
+    assert data["text"] == APOLOGY[language]
+    warning = next(r for r in caplog.records if r.levelno == logging.WARNING)
+    assert "city_name" in warning.getMessage()
+    assert "utter_city_set" in warning.getMessage()
+    assert USER_TEXT not in caplog.text
+
+
+async def test_a_none_argument_is_no_value_and_the_log_names_only_that_placeholder(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    kwargs = {"topic": None, "city_name": "Dortmund"}
+    data = await render(client, nlg_request("utter_topic_answer", "de", kwargs))
+    assert data["text"] == APOLOGY["de"]
+    assert "topic_label" in caplog.text
+    assert "city_name" not in caplog.text and "Dortmund" not in caplog.text
+
+
+async def test_an_empty_list_and_a_place_without_a_name_are_values(client):
+    data = await render(client, nlg_request("utter_nearest_offices_any", "en", {"place": None}))
+    assert data["text"] == "These offices are nearest to your location:"
+    data = await render(client, nlg_request("utter_ask_city", "en", {"known_cities": []}))
+    assert data["text"] == "Which city do you live in? I know ."
+
+
+# What the actions pass for each placeholder of domain.yml (actions/*.py).
+ACTION_ARGUMENTS = {
+    "known_cities": ["Dortmund", "Wien"],
+    "unknown_city": "Hamburg",
+    "city_name": "Dortmund",
+    "detected_language": "so",
+    "topic": "housing",
+    "service": SERVICE,
+    "details": {"kind": "address", "services": [SERVICE]},
+    "count": 3,
+    "place": "Hörde",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "de", "ar"])
+@pytest.mark.parametrize("response", sorted(DOMAIN))
+def test_every_response_renders_with_what_the_actions_pass(response, language, caplog):
+    text = render_response(DOMAIN[response], language, ACTION_ARGUMENTS, {}, name=response)
+    assert text["text"] not in APOLOGY.values()
+    assert "{" not in text["text"]
+    assert not caplog.records
 
 
 async def test_service_card_in_english(client):
@@ -235,7 +288,9 @@ def test_a_language_without_a_catalog_is_answered_in_english(tmp_path):
 
 def test_right_to_left_text_isolates_latin_parts():
     # Rendered directly in Arabic (as once its catalog exists): the Latin parts are isolated.
-    text = render_response(DOMAIN["utter_service_card"], "ar", {"service": SERVICE}, {})["text"]
+    text = render_response(
+        DOMAIN["utter_service_card"], "ar", {"service": SERVICE}, {}, name="utter_service_card"
+    )["text"]
     assert f"{FSI}MigraDo – Service Centre for Migration and Integration{PDI}" in text
     assert f"📍 {FSI}Friedensplatz 7, 44135 Dortmund{PDI}" in text
     assert f"☎ {FSI}+49 231 50-0{PDI}" in text
