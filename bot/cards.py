@@ -74,6 +74,8 @@ class ServiceCard(TypedDict):
     review_due: bool
     source_url: str | None
     distance_m: int | None  # from the user's place, when known
+    latitude: float | None  # the shown location's point, when the directory has it
+    longitude: float | None
 
 
 class PeriodFacts(TypedDict):
@@ -99,5 +101,3 @@ class ServiceDetails(ServiceCard):
     documents: str | None  # what to bring
     fees: str | None
     eligibility: str | None  # who it is for, in words
-    latitude: float | None
-    longitude: float | None

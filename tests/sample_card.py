@@ -42,6 +42,8 @@ def make_card(**overrides) -> ServiceCard:
         "review_due": True,
         "source_url": "https://www.dortmund.de/themen/migration/",
         "distance_m": None,
+        "latitude": 51.5136,
+        "longitude": 7.4653,
     }
     card = copy.deepcopy(card)
     opening = overrides.pop("opening", None)

@@ -148,7 +148,7 @@ class ServiceAnswer:
 
     def card(self) -> ServiceCard:
         """The facts the NLG endpoint renders as a service card."""
-        service = self.service
+        service, coordinates = self.service, self.coordinates()
         return {
             "id": service.id,
             "name": self.text("name") or service.name,
@@ -169,12 +169,13 @@ class ServiceAnswer:
             "review_due": self.review_due,
             "source_url": service.source_url,
             "distance_m": round(self.distance_m) if self.distance_m is not None else None,
+            "latitude": coordinates[0] if coordinates else None,
+            "longitude": coordinates[1] if coordinates else None,
         }
 
     def details(self) -> ServiceDetails:
         """The card plus what follow-up questions ask: hours of the coming days, what to
-        bring, fees, who it is for, the map position."""
-        coordinates = self.coordinates()
+        bring, fees, who it is for."""
         week = service_week(self.service, self.city, self.now, self.language)
         return {
             **self.card(),
@@ -182,8 +183,6 @@ class ServiceAnswer:
             "documents": self.text("application_process"),
             "fees": self.text("fees_description"),
             "eligibility": self.text("eligibility_description"),
-            "latitude": coordinates[0] if coordinates else None,
-            "longitude": coordinates[1] if coordinates else None,
         }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.web import setup_channels
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
 from bot.web.chat import RASA_URL_KEY, http_client
@@ -35,7 +36,9 @@ def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     app = web.Application(client_max_size=int(merged["client_max_size"]))
     app[SETTINGS_KEY] = merged
     app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
-    app[RASA_URL_KEY] = merged["rasa_url"] or read_settings().rasa_url
+    found = read_settings()
+    app[RASA_URL_KEY] = merged["rasa_url"] or found.rasa_url
     app.cleanup_ctx.append(http_client)
     setup_routes(app)
+    setup_channels(app, found, app[RASA_URL_KEY])
     return app

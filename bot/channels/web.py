@@ -1,0 +1,36 @@
+"""The gateway inside the web app: made when the app starts, closed when it stops, and
+shared by the channels' routes (`widget.setup`, `whatsapp.setup`). App environment."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels import whatsapp, widget
+from bot.channels.gateway import Gateway
+from bot.channels.pseudonyms import channel_secret
+from bot.channels.rasa import RasaClient
+from bot.settings import REPO_ROOT, Settings
+
+GATEWAY_KEY = web.AppKey("gateway", Gateway)
+CHANNEL_SETTINGS_KEY = web.AppKey("channel_settings", Settings)
+# How long the gateway waits for Rasa's answer to one message.
+RASA_TIMEOUT_SECONDS = 30
+
+
+def setup_channels(app: web.Application, found: Settings, rasa_url: str) -> None:
+    """Add the gateway and every channel's routes to `app`."""
+    app[CHANNEL_SETTINGS_KEY] = found
+
+    async def gateway(app: web.Application) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            secret = channel_secret(found.channel_secret, REPO_ROOT / "var" / "channel-secret")
+            app[GATEWAY_KEY] = Gateway(RasaClient(http, rasa_url, found.rasa_auth_token), secret)
+            yield
+
+    app.cleanup_ctx.append(gateway)
+    widget.setup(app)
+    whatsapp.setup(app)
