@@ -121,14 +121,25 @@ async def utter_city_not_served(
     )
 
 
+# The follow-up questions offered as buttons under offices (codes of bot.i18n.labels'
+# FOLLOW_UPS; each asks its intent directly: hours, address, documents, cost, other options).
+FOLLOW_UP_QUESTIONS = ("hours", "address", "documents", "cost", "other_options")
+
+
 def show_offices(
-    dispatcher: CollectingDispatcher, answers: list[ServiceAnswer], earlier: Sequence[str] = ()
+    dispatcher: CollectingDispatcher,
+    answers: list[ServiceAnswer],
+    earlier: Sequence[str] = (),
+    follow_ups: Sequence[str] = FOLLOW_UP_QUESTIONS,
 ) -> list[dict]:
-    """Utter a card per office and remember them for follow-up questions: they become the
-    offices shown (`shown_services`, none picked yet), added to the `earlier` ones of the
-    same topic (`earlier_services`, so "other options?" never repeats one)."""
+    """Utter a card per office, then the `follow_ups` as buttons, and remember the offices
+    for follow-up questions: they become the offices shown (`shown_services`, none picked
+    yet), added to the `earlier` ones of the same topic (`earlier_services`, so "other
+    options?" never repeats one)."""
     for answer in answers:
         dispatcher.utter_message(response="utter_service_card", service=answer.card())
+    if answers and follow_ups:
+        dispatcher.utter_message(response="utter_follow_ups", choices=list(follow_ups))
     shown = [answer.service.id for answer in answers]
     return [
         SlotSet("shown_services", shown),

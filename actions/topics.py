@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.common import (
+    FOLLOW_UP_QUESTIONS,
     answers_when_the_directory_is_down,
     city_name,
     conversation_language,
@@ -111,7 +112,12 @@ async def utter_general_counselling(
         answer = await general_counselling(session, city, language, now())
     if answer is None:
         return []
-    return [*show_offices(dispatcher, [answer]), SlotSet("shown_topic", None)]
+    # One office with no topic behind it: nothing "other" to offer.
+    follow_ups = [q for q in FOLLOW_UP_QUESTIONS if q != "other_options"]
+    return [
+        *show_offices(dispatcher, [answer], follow_ups=follow_ups),
+        SlotSet("shown_topic", None),
+    ]
 
 
 class ActionOutOfScope(Action):

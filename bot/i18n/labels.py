@@ -1,6 +1,7 @@
-"""Translated labels for topics and opening-hours modes.
+"""Translated labels for topics, groups, opening-hours modes and follow-up buttons.
 
-The dictionaries hold English msgids; `topic_label` and `mode_label` translate them.
+The dictionaries hold English msgids; `topic_label`, `group_label`, `mode_label` and
+`follow_up_buttons` translate them.
 """
 
 from __future__ import annotations
@@ -93,3 +94,30 @@ def topic_label(topic: str, lang: str) -> str:
 def mode_label(mode: str | None, lang: str) -> str:
     """The mode's label in `lang`; "" for an unknown or unspecified mode."""
     return gettext(lang, MODE_LABELS.get(mode or "", ""))
+
+
+# The follow-up questions offered as buttons under an answer: code -> (label, payload).
+# The payload asks the intent directly, as if the user had typed the question.
+FOLLOW_UPS: dict[str, tuple[str, str]] = {
+    # TRANSLATOR: Button under an answer (at most 20 characters): the week's hours.
+    "hours": (N_("Opening hours"), "/ask_hours"),
+    # TRANSLATOR: Button under an answer (at most 20 characters): address and map.
+    "address": (N_("Where is it?"), "/ask_address"),
+    # TRANSLATOR: Button under an answer (at most 20 characters): documents to bring.
+    "documents": (N_("What to bring"), "/ask_documents"),
+    # TRANSLATOR: Button under an answer (at most 20 characters): fees.
+    "cost": (N_("Costs"), "/ask_cost"),
+    # TRANSLATOR: Button under an answer (at most 20 characters): more offices.
+    "other_options": (N_("Other offices"), "/ask_other_options"),
+}
+
+
+def follow_up_buttons(codes: object, lang: str) -> list[dict[str, str]]:
+    """Buttons for the follow-up questions `codes` (unknown codes are left out)."""
+    if not isinstance(codes, list | tuple):
+        return []
+    return [
+        {"title": gettext(lang, FOLLOW_UPS[code][0]), "payload": FOLLOW_UPS[code][1]}
+        for code in codes
+        if isinstance(code, str) and code in FOLLOW_UPS
+    ]

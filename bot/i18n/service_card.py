@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.units import format_unit
@@ -125,47 +125,72 @@ REVIEW_DUE = N_(
 )
 
 
-def render_service_card(card: Mapping[str, Any], lang: str) -> str:
-    """The office `card` as lines of text in `lang` (see the module docstring)."""
+def card_lines(card: Mapping[str, Any], lang: str) -> dict[str, str | None]:
+    """Each fact of the office `card` as one line in `lang`, without its icon (None when
+    the card does not have it): what a channel lays out in its own form. The first view of
+    a card is `name`, `reasons`, `only_for`, `status`, `address` and `phone`; the rest is
+    one tap away. `tel` is the phone for a tel: link, `map_url` an OpenStreetMap link."""
     latin = isolate_in(lang)
-    lines: list[str] = []
-    name = one_line(card.get("name"))
-    if name:
-        lines.append(latin(name))
-    reasons = _reasons(card, lang)
-    if reasons:
-        lines.append(f"{ICON_REASONS} {reasons}")
-    only_for = _only_for(card, lang)
-    if only_for:
-        lines.append(f"{ICON_ONLY_FOR} {only_for}")
-    description = one_line(card.get("description"))
-    if description:
-        lines.append(description)
-    address = one_line(card.get("address"))
-    if address:
-        lines.append(f"{ICON_ADDRESS} {latin(address)}")
-
     opening = card.get("opening")
     opening = opening if isinstance(opening, Mapping) else {}
-    lines.append(f"{ICON_HOURS} {_opening_status(opening, card_timezone(card), lang)}")
-    hours_note = one_line(opening.get("hours_note"))
-    if hours_note:
-        lines.append(hours_note)
+    phone = one_line(card.get("phone"))
 
-    languages = languages_line(card, lang)
-    if languages:
-        lines.append(f"{ICON_LANGUAGES} {languages}")
+    def text(value: object, isolated: bool = False) -> str | None:
+        line = one_line(value)
+        return (latin(line) if isolated else line) if line else None
 
-    contacts = contacts_line(card, latin)
+    return {
+        "name": text(card.get("name"), isolated=True),
+        "reasons": _reasons(card, lang) or None,
+        "only_for": _only_for(card, lang) or None,
+        "status": _opening_status(opening, card_timezone(card), lang),
+        "address": text(card.get("address"), isolated=True),
+        "phone": text(phone, isolated=True),
+        "tel": "".join(c for c in phone if c.isdigit() or c == "+") or None,
+        "map_url": map_url(card),
+        "url": text(card.get("url")),
+        "email": text(card.get("email")),
+        "description": text(card.get("description")),
+        "hours_note": text(opening.get("hours_note")),
+        "languages": languages_line(card, lang) or None,
+        "checked": _checked(card, lang, latin) or None,
+        "warning": translate(lang, REVIEW_DUE) if card.get("review_due") is True else None,
+    }
+
+
+def render_service_card(card: Mapping[str, Any], lang: str) -> str:
+    """The office `card` as lines of text in `lang` (see the module docstring)."""
+    lines = card_lines(card, lang)
+    icons = {
+        "name": "",
+        "reasons": ICON_REASONS,
+        "only_for": ICON_ONLY_FOR,
+        "description": "",
+        "address": ICON_ADDRESS,
+        "status": ICON_HOURS,
+        "hours_note": "",
+        "languages": ICON_LANGUAGES,
+    }
+    shown = [f"{icon} {lines[key]}".strip() for key, icon in icons.items() if lines[key]]
+    contacts = contacts_line(card, isolate_in(lang))
     if contacts:
-        lines.append(contacts)
+        shown.append(contacts)
+    if lines["checked"]:
+        shown.append(f"{ICON_CHECKED} {lines['checked']}")
+    if lines["warning"]:
+        shown.append(f"{ICON_WARNING} {lines['warning']}")
+    return "\n".join(shown)
 
-    checked = _checked(card, lang, latin)
-    if checked:
-        lines.append(f"{ICON_CHECKED} {checked}")
-    if card.get("review_due") is True:
-        lines.append(f"{ICON_WARNING} {translate(lang, REVIEW_DUE)}")
-    return "\n".join(lines)
+
+def map_url(card: Mapping[str, Any]) -> str | None:
+    """An OpenStreetMap link: the point if the directory has it, else a search for the address."""
+    lat, lon = card.get("latitude"), card.get("longitude")
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
+    address = one_line(card.get("address"))
+    if address:
+        return f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
+    return None
 
 
 def _opening_status(opening: Mapping[str, Any], tz: dt.tzinfo | None, lang: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote_plus
 
 from babel import dates as babel_dates
 
@@ -34,6 +33,7 @@ from bot.i18n.service_card import (
     card_timezone,
     contacts_line,
     languages_line,
+    map_url,
     one_line,
 )
 
@@ -166,17 +166,6 @@ def _languages(service, lang, latin, details, count) -> list[str]:
     if spoken:
         return [f"{ICON_LANGUAGES} {spoken}"]
     return [f"{ICON_LANGUAGES} {translate(lang, LANGUAGES_UNKNOWN)}"] + _contacts(service, latin)
-
-
-def map_url(service: Mapping[str, Any]) -> str | None:
-    """An OpenStreetMap link: the point if the directory has it, else a search for the address."""
-    lat, lon = service.get("latitude"), service.get("longitude")
-    if isinstance(lat, int | float) and isinstance(lon, int | float):
-        return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
-    address = one_line(service.get("address"))
-    if address:
-        return f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
-    return None
 
 
 def _address(service, lang, latin, details, count) -> list[str]:

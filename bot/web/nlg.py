@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 from babel.numbers import format_decimal
 
+from bot.channels.messages import CHANNELS
 from bot.i18n.catalog import gettext, resolve_language
 from bot.i18n.formatting import (
     babel_locale,
@@ -35,9 +36,10 @@ from bot.i18n.formatting import (
     language_name,
     placeholders,
     safe_format,
+    text_direction,
 )
-from bot.i18n.labels import N_, YOUR_LOCATION, topic_label
-from bot.i18n.service_card import render_service_card
+from bot.i18n.labels import N_, YOUR_LOCATION, follow_up_buttons, topic_label
+from bot.i18n.service_card import card_lines, render_service_card
 from bot.i18n.service_details import render_service_details
 
 logger = logging.getLogger(__name__)
@@ -97,7 +99,10 @@ async def handle_nlg(request: web.Request) -> web.Response:
     # An action may ask for another language than the conversation's (`render_in`), e.g. to
     # answer a message in an unsupported language in English and in the city's language.
     lang = resolve_language(arguments.get("render_in") or slots.get("language"))
-    return web.json_response(render_response(template, lang, arguments, slots, name=name))
+    channel = _channel(tracker)
+    return web.json_response(
+        render_response(template, lang, arguments, slots, name=name, channel=channel)
+    )
 
 
 def render_response(
@@ -107,22 +112,47 @@ def render_response(
     slots: Mapping[str, Any],
     *,
     name: str | None = None,
+    channel: str | None = None,
 ) -> dict[str, Any]:
     """Rasa's NLG reply for the response `name` with the text `template` (English) in `lang`.
 
-    No `custom` payload: Rasa's channels would send it as a message of its own. Widgets set
-    each bubble's direction with `dir="auto"`.
+    An office (the `service` argument) in a conversation of a gateway channel (`channel`
+    is "widget" or "whatsapp") comes as structured data only: a `custom` payload with the
+    card, its lines in `lang` and the whole text, and no `text` (Rasa would send both as
+    messages of their own). Everywhere else (REST, `rasa shell`) an office is text.
 
-    Buttons an action passes are not echoed: Rasa adds the action's buttons to the reply
-    itself (rasa/core/actions/action.py, `_utter_responses`), so they would appear twice.
+    Follow-up buttons (the `choices` argument: codes of `FOLLOW_UPS`) are translated here.
+    Buttons an action passes itself are not echoed: Rasa adds them to the reply (rasa/core/
+    actions/action.py, `_utter_responses`), so they would appear twice.
     """
-    return {
-        "text": render_text(template, lang, arguments, slots, name=name),
-        "buttons": [],
+    text = render_text(template, lang, arguments, slots, name=name)
+    reply: dict[str, Any] = {
+        "text": text,
+        "buttons": follow_up_buttons(arguments.get("choices"), lang),
         "image": None,
         "elements": [],
         "attachment": None,
     }
+    service = arguments.get("service")
+    if channel in CHANNELS and isinstance(service, Mapping):
+        reply["text"] = ""
+        reply["custom"] = {
+            "type": "service_card",
+            "language": lang,
+            "direction": text_direction(lang),
+            "text": text,
+            "card": dict(service),
+            "lines": card_lines(service, lang),
+        }
+    return reply
+
+
+def _channel(tracker: Mapping[str, Any]) -> str | None:
+    """The channel of the conversation's latest message (its metadata `channel`)."""
+    latest = tracker.get("latest_message")
+    metadata = latest.get("metadata") if isinstance(latest, Mapping) else None
+    channel = metadata.get("channel") if isinstance(metadata, Mapping) else None
+    return channel if isinstance(channel, str) else None
 
 
 def render_text(

@@ -95,6 +95,9 @@ async def test_registration_in_dortmund_names_the_citizen_office(directory):
     assert first["last_reviewed_at"] and first["source_url"].startswith("http")
     assert SlotSet("shown_services", [c["id"] for c in shown]) in events
     assert SlotSet("pending_topic", None) in events
+    # The follow-up questions come as buttons after the offices.
+    assert responses(messages)[-1] == "utter_follow_ups"
+    assert messages[-1]["choices"] == ["hours", "address", "documents", "cost", "other_options"]
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -203,8 +206,10 @@ async def test_out_of_scope_points_to_general_counselling(directory):
         ActionOutOfScope(),
         tracker("how do I exchange my driving licence", "out_of_scope", city="dortmund"),
     )
-    assert responses(messages) == ["utter_out_of_scope", "utter_service_card"]
+    assert responses(messages) == ["utter_out_of_scope", "utter_service_card", "utter_follow_ups"]
     assert "MigraDo" in cards(messages)[0]["name"]
+    # One office and no topic: its hours, place, papers and costs, but no "other offices".
+    assert messages[-1]["choices"] == ["hours", "address", "documents", "cost"]
 
 
 async def test_fallback_asks_to_rephrase_without_guessing(directory):

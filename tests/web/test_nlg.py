@@ -7,9 +7,14 @@ import logging
 import re
 
 import pytest
+import yaml
 
+from actions.common import FOLLOW_UP_QUESTIONS
 from bot.i18n.catalog import resolve_language
 from bot.i18n.domain_responses import load_responses
+from bot.i18n.labels import FOLLOW_UPS, follow_up_buttons
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.settings import REPO_ROOT
 from bot.web.app import create_app
 from bot.web.nlg import render_response
 from tests.sample_card import make_card
@@ -26,6 +31,7 @@ RASA_RESPONSE_TYPES = {
     "elements": (list, type(None)),
     "attachment": (dict, type(None)),
     "image": (str, type(None)),
+    "custom": (dict,),
 }
 
 SERVICE = make_card()
@@ -382,3 +388,59 @@ async def test_the_unsupported_language_is_named_in_the_reply_language(client):
     kwargs = {"detected_language": "sq", "city_name": "Vienna", "render_in": "en"}
     data = await render(client, nlg_request("utter_language_not_supported", "de", kwargs))
     assert data["text"].startswith("I cannot write in Albanian yet.")
+
+
+def from_channel(body: dict, channel: str) -> dict:
+    """The request as it comes for a conversation of a gateway channel."""
+    body["tracker"]["latest_message"]["metadata"] = {"channel": channel, "city": "dortmund"}
+    return body
+
+
+@pytest.mark.parametrize("channel", ["widget", "whatsapp"])
+async def test_an_office_reaches_a_gateway_channel_as_structured_data(client, channel):
+    body = from_channel(nlg_request("utter_service_card", "de", {"service": SERVICE}), channel)
+    data = await render(client, body)
+    assert data["text"] == ""  # Rasa would send a text as a message of its own
+    custom = data["custom"]
+    assert custom["type"] == "service_card" and custom["card"] == SERVICE
+    assert (custom["language"], custom["direction"]) == ("de", "ltr")
+    lines = custom["lines"]
+    assert lines["name"] == SERVICE["name"]
+    assert lines["status"] == "Geöffnet bis 12:00 Uhr (ohne Termin)"
+    assert lines["address"] == "Friedensplatz 7, 44135 Dortmund"
+    assert (lines["phone"], lines["tel"]) == ("+49 231 50-0", "+49231500")
+    assert lines["map_url"].startswith("https://www.openstreetmap.org/?mlat=51.51360")
+    assert lines["checked"].startswith("Geprüft am")
+    # The plain text is there too, for a channel that can only show text.
+    plain = await render(client, nlg_request("utter_service_card", "de", {"service": SERVICE}))
+    assert custom["text"] == plain["text"] and "custom" not in plain
+
+
+async def test_card_lines_in_arabic_keep_latin_names_readable(client):
+    body = from_channel(nlg_request("utter_service_card", "ar", {"service": SERVICE}), "widget")
+    custom = (await render(client, body))["custom"]
+    assert custom["direction"] == "rtl"
+    assert custom["lines"]["address"] == "\u2068Friedensplatz 7, 44135 Dortmund\u2069"
+    assert custom["lines"]["tel"] == "+49231500"  # a link target is never isolated
+
+
+async def test_follow_up_questions_come_as_translated_buttons(client):
+    choices = {"choices": ["hours", "address", "documents", "cost", "other_options", "nonsense"]}
+    data = await render(client, nlg_request("utter_follow_ups", "de", choices))
+    assert data["text"] == "Was möchten Sie noch wissen?"
+    assert data["buttons"] == [
+        {"title": "Öffnungszeiten", "payload": "/ask_hours"},
+        {"title": "Wo ist das?", "payload": "/ask_address"},
+        {"title": "Was mitbringen?", "payload": "/ask_documents"},
+        {"title": "Kosten", "payload": "/ask_cost"},
+        {"title": "Andere Stellen", "payload": "/ask_other_options"},
+    ]
+
+
+def test_every_follow_up_fits_a_whatsapp_button_and_asks_a_domain_intent():
+    intents = set(yaml.safe_load((REPO_ROOT / "domain.yml").read_text())["intents"])
+    assert set(FOLLOW_UP_QUESTIONS) == set(FOLLOW_UPS)
+    for language in ("en", *[code for code in SUPPORTED_LANGUAGES if code != "en"]):
+        for button in follow_up_buttons(list(FOLLOW_UPS), language):
+            assert len(button["title"]) <= 20, (language, button)
+            assert button["payload"].removeprefix("/") in intents
