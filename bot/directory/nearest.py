@@ -77,8 +77,9 @@ def _nearest_in_box_query(with_topic: bool) -> Select:
 
 
 @lru_cache(maxsize=2)
-def _nearest_in_city_query(with_topic: bool) -> Select:
-    """Every located office of the city (the last resort): driven by the city's services."""
+def located_offices_query(with_topic: bool) -> Select:
+    """Every located office of a city's active services (for a topic): for ranking by
+    distance, and the nearest search's last resort. Driven by the city's services."""
     query = (
         select(ServiceAtLocation.service_id, Location.id, Location.latitude, Location.longitude)
         .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
@@ -118,7 +119,7 @@ async def nearest_services(
     parameters: dict = {"city_id": city.id, "topic": topic} if with_topic else {"city_id": city.id}
     for radius in (*NEAREST_RADII_M, None):
         if radius is None:
-            rows = await session.execute(_nearest_in_city_query(with_topic), parameters)
+            rows = await session.execute(located_offices_query(with_topic), parameters)
         else:
             box = _box(latitude, longitude, radius)
             rows = await session.execute(_nearest_in_box_query(with_topic), parameters | box)

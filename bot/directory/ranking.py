@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import Reason
 from bot.directory.answers import ServiceAnswer, load_answers
 from bot.directory.facts import is_review_due
-from bot.directory.models import Attribute, City, Language, Location, Service, ServiceAtLocation
-from bot.directory.nearest import haversine_m
+from bot.directory.models import Attribute, City, Language, Service, ServiceAtLocation
+from bot.directory.nearest import haversine_m, located_offices_query
 from bot.directory.opening_hours import Closure, OpeningStatus, WeeklyHours, opening_status
 from bot.directory.places import Place
 from bot.directory.public_holidays import region_holidays
@@ -206,23 +206,6 @@ def _groups(value: str | list | None) -> tuple[str, ...]:
     return tuple(json.loads(value) if isinstance(value, str) else value)
 
 
-@lru_cache(maxsize=1)
-def _topic_locations_query() -> Select:
-    """Located places of a city's active services for a topic (for ranking by distance)."""
-    return (
-        select(ServiceAtLocation.service_id, Location.id, Location.latitude, Location.longitude)
-        .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
-        .join(Service, Service.id == ServiceAtLocation.service_id)
-        .where(
-            Service.city_id == bindparam("city_id"),
-            Service.status == "active",
-            has_topic(bindparam("topic")),
-            Location.latitude.is_not(None),
-            Location.longitude.is_not(None),
-        )
-    )
-
-
 async def _candidates(
     session: AsyncSession,
     city: City,
@@ -276,7 +259,9 @@ async def _measure_distances(
     session: AsyncSession, city: City, topic: str, near: Place, candidates: dict[str, Candidate]
 ) -> None:
     """Each candidate's distance from `near` to its nearest located place."""
-    located = await session.execute(_topic_locations_query(), {"city_id": city.id, "topic": topic})
+    located = await session.execute(
+        located_offices_query(with_topic=True), {"city_id": city.id, "topic": topic}
+    )
     for service_id, location_id, lat, lon in located:
         candidate = candidates.get(service_id)
         if candidate is None:
