@@ -1,9 +1,13 @@
-"""`make eval`: NLU quality per language on the held-out sets in tests/nlu/<lang>.yml.
+"""`make eval`: NLU quality per language on the held-out sets in tests/nlu/<lang>.yml and on
+the blind set in tests/nlu-blind/<lang>.yml.
 
 Rasa environment. For each model given (`--model NAME=PATH`), parses every held-out message
 and reports per language: intent accuracy and macro-F1, and language-identification
 accuracy on messages of three words or more; plus a confusion matrix and the worst
-confusions. Writes reports/eval.json and reports/eval.png and prints a table.
+confusions. On the blind set (written without seeing the training data, frozen before any
+tuning: tests/nlu-blind/README.md) it reports top-1, top-2 and top-3 topic accuracy and how
+often the assistant would not answer (fallback). Writes reports/eval.json and
+reports/eval.png and prints the tables.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 HELD_OUT = REPO / "tests" / "nlu"
+BLIND = REPO / "tests" / "nlu-blind"
+FALLBACK_INTENT = "nlu_fallback"
 REPORTS = REPO / "reports"
 MIN_WORDS_FOR_LANGUAGE_ID = 3
 
@@ -108,6 +114,40 @@ def score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, An
     return report
 
 
+def ranked_intents(parse: dict[str, Any]) -> list[str]:
+    """The intents of a parse, best first, without the fallback's own entry."""
+    ranking = [entry.get("name") for entry in parse.get("intent_ranking") or ()]
+    return [name for name in ranking if name and name != FALLBACK_INTENT]
+
+
+def blind_score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per language: top-1 accuracy (the intent chosen, a fallback counts as wrong), top-2 and
+    top-3 (the true intent among the first two or three ranked), and the fallback rate."""
+    report: dict[str, Any] = {}
+    languages = sorted({language for language, _, _ in examples})
+    for language in languages + ["all"]:
+        rows = [
+            (example, parse)
+            for example, parse in zip(examples, parses, strict=True)
+            if language in ("all", example[0])
+        ]
+        chosen = [(parse.get("intent") or {}).get("name") for _, parse in rows]
+        ranked = [ranked_intents(parse) for _, parse in rows]
+        truth = [example[2] for example, _ in rows]
+        report[language] = {
+            "messages": len(rows),
+            "top1": _share([c == t for c, t in zip(chosen, truth, strict=True)]),
+            "top2": _share([t in r[:2] for r, t in zip(ranked, truth, strict=True)]),
+            "top3": _share([t in r[:3] for r, t in zip(ranked, truth, strict=True)]),
+            "fallback_rate": _share([c == FALLBACK_INTENT for c in chosen]),
+        }
+    return report
+
+
+def _share(hits: list[bool]) -> float:
+    return round(sum(hits) / len(hits), 4) if hits else 0.0
+
+
 def draw(results: dict[str, dict[str, Any]], path: Path) -> None:
     """Per-language macro-F1 of each model, and the confusion matrix of the first."""
     import matplotlib
@@ -157,6 +197,17 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             row += f"{lang_id:>8.3f}" if lang_id is not None else f"{'-':>8}"
         print(row)
     for name in names:
+        blind = results[name].get("blind")
+        if not blind:
+            continue
+        print(f"\nblind set ({name}): written without the training data, never tuned on")
+        print(f"{'lang':<6}{'n':>5}{'top1':>8}{'top2':>8}{'top3':>8}{'fallback':>10}")
+        for language, m in blind.items():
+            print(
+                f"{language:<6}{m['messages']:>5}{m['top1']:>8.3f}{m['top2']:>8.3f}"
+                f"{m['top3']:>8.3f}{m['fallback_rate']:>10.3f}"
+            )
+    for name in names:
         print(f"\nworst confusions ({name}):")
         for c in results[name]["worst_confusions"][:6]:
             print(f"  {c['count']:>3}  {c['true']} -> {c['predicted']}   e.g. {c['examples'][0]!r}")
@@ -182,11 +233,14 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(path).exists():
             print(f"model {name!r} not found at {path}: train it first", file=sys.stderr)
             return 1
-    examples = held_out_examples()
+    examples, blind = held_out_examples(), held_out_examples(BLIND)
     results = {}
     for name, path in models.items():
-        parses = asyncio.run(predict(Path(path), [text for _, text, _ in examples]))
-        results[name] = score(examples, parses)
+        texts = [text for _, text, _ in examples + blind]
+        parses = asyncio.run(predict(Path(path), texts))
+        results[name] = score(examples, parses[: len(examples)])
+        if blind:
+            results[name]["blind"] = blind_score(blind, parses[len(examples) :])
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "eval.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     draw(results, REPORTS / "eval.png")
