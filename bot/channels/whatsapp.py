@@ -104,7 +104,7 @@ class WhatsAppChannel:
             reply = Reply(gettext(sender.language, ONLY_TEXT))
             await self.gateway.push(CHANNEL, message.phone, [reply], deliver)
             return
-        text = self._rasa_text(message, sender)
+        text = rasa_text(message, sender)
         if text is None:
             return
         chosen = CHOSEN_LANGUAGE.match(text)
@@ -134,24 +134,6 @@ class WhatsAppChannel:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    def _rasa_text(self, message: UserMessage, sender: WhatsAppSender) -> str | None:
-        """What Rasa gets for `message`: a tapped button's payload, the payload behind a
-        menu number, "/inform_location" for a shared position, else the words."""
-        if message.kind == "location":
-            return "/inform_location"
-        if message.kind == "reply":
-            if not message.text.startswith(SHORT_ID_PREFIX):
-                return message.text
-            payload = sender.short_ids.get(message.text)
-            if payload is None:
-                logger.warning("A WhatsApp button of a forgotten menu was tapped; ignored.")
-            return payload
-        number = message.text.strip()
-        if sender.numbered_payloads and number.isdigit():
-            if 1 <= int(number) <= len(sender.numbered_payloads):
-                return sender.numbered_payloads[int(number) - 1]
-        return message.text
-
     def _delivery(self, sender: WhatsAppSender, offer_languages: bool = False):
         async def deliver(replies: Sequence[Reply]) -> None:
             messages = whatsapp_messages(replies, sender)
@@ -176,6 +158,25 @@ class WhatsAppChannel:
         task = asyncio.get_running_loop().create_task(_logged(work))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+def rasa_text(message: UserMessage, sender: WhatsAppSender) -> str | None:
+    """What Rasa gets for `message`: a tapped button's payload, the payload behind a
+    menu number, "/inform_location" for a shared position, else the words."""
+    if message.kind == "location":
+        return "/inform_location"
+    if message.kind == "reply":
+        if not message.text.startswith(SHORT_ID_PREFIX):
+            return message.text
+        payload = sender.short_ids.get(message.text)
+        if payload is None:
+            logger.warning("A WhatsApp button of a forgotten menu was tapped; ignored.")
+        return payload
+    number = message.text.strip()
+    if sender.numbered_payloads and number.isdigit():
+        if 1 <= int(number) <= len(sender.numbered_payloads):
+            return sender.numbered_payloads[int(number) - 1]
+    return message.text
 
 
 async def _logged(work: Coroutine[Any, Any, None]) -> None:

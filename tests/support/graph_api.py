@@ -7,12 +7,16 @@ at most 256, body at most 1,024; lists: 1 to 10 rows, row titles at most 24, des
 at most 72, ids at most 200, button label at most 20, body at most 4,096; locations with
 latitude and longitude; read receipts), records what it got, and answers as Meta does: the
 message id, or `{"error": {...}}` with HTTP 400 (401 for a bad token). `fail_next(n, code)`
-makes the next n requests fail with that error code.
+makes the next n messages (not read receipts) fail with that error code.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +49,7 @@ class GraphApiStandIn:
     """Run with `async with GraphApiStandIn(...) as graph:`; `graph.base_url` is what
     WHATSAPP_API_BASE_URL should be."""
 
+    port: int = field(default_factory=free_port)
     phone_number_id: str = "106540352242922"
     access_token: str = "test-access-token"
     sent: list[dict[str, Any]] = field(default_factory=list)  # accepted messages
@@ -53,7 +58,6 @@ class GraphApiStandIn:
     attempts: int = 0
 
     def __post_init__(self) -> None:
-        self.port = free_port()
         self._failures: list[int] = []
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -63,7 +67,7 @@ class GraphApiStandIn:
         return f"http://127.0.0.1:{self.port}/{VERSION}"
 
     def fail_next(self, count: int, code: int) -> None:
-        """The next `count` requests get the error `code` (and are not recorded as sent)."""
+        """The next `count` messages get the error `code` (and are not recorded as sent)."""
         self._failures += [code] * count
 
     def texts_to(self, to: str) -> list[str]:
@@ -89,10 +93,12 @@ class GraphApiStandIn:
         if request.match_info["phone_number_id"] != self.phone_number_id:
             return _error(MISSING_PARAMETER, "Unknown phone number id")
         body = await request.json()
-        if self._failures:
+        if self._failures and isinstance(body, dict) and body.get("status") != "read":
             code = self._failures.pop(0)
             self.refused.append((code, body))
-            return _error(code, ERROR_MESSAGES.get(code, "Error"), status=401 if code == 190 else 400)
+            return _error(
+                code, ERROR_MESSAGES.get(code, "Error"), status=401 if code == 190 else 400
+            )
         try:
             check_message(body)
         except Refused as refusal:
@@ -120,7 +126,11 @@ def check_message(body: Any) -> None:
         _require(_text(body.get("message_id")), MISSING_PARAMETER, "message_id")
         return
     _require(_text(body.get("to")), MISSING_PARAMETER, "to")
-    _require(body.get("recipient_type", "individual") == "individual", INVALID_PARAMETER, "recipient_type")
+    _require(
+        body.get("recipient_type", "individual") == "individual",
+        INVALID_PARAMETER,
+        "recipient_type",
+    )
     kind = body.get("type", "text")
     if kind == "text":
         text = body.get("text") or {}
@@ -130,7 +140,9 @@ def check_message(body: Any) -> None:
     elif kind == "location":
         location = body.get("location") or {}
         for key in ("latitude", "longitude"):
-            _require(isinstance(location.get(key), int | float), MISSING_PARAMETER, f"location.{key}")
+            _require(
+                isinstance(location.get(key), int | float), MISSING_PARAMETER, f"location.{key}"
+            )
     else:
         raise Refused(INVALID_PARAMETER, f"type {kind!r} is not supported here")
 
@@ -142,7 +154,11 @@ def _check_interactive(interactive: dict[str, Any]) -> None:
     if kind == "button":
         _length(body_text, 1024, "interactive.body.text")
         buttons = action.get("buttons")
-        _require(isinstance(buttons, list) and 1 <= len(buttons) <= 3, INVALID_PARAMETER, "1 to 3 buttons")
+        _require(
+            isinstance(buttons, list) and 1 <= len(buttons) <= 3,
+            INVALID_PARAMETER,
+            "1 to 3 buttons",
+        )
         ids, titles = [], []
         for button in buttons:
             _require(button.get("type") == "reply", INVALID_PARAMETER, "button type must be reply")
@@ -157,7 +173,9 @@ def _check_interactive(interactive: dict[str, Any]) -> None:
         _length(body_text, 4096, "interactive.body.text")
         _length(action.get("button"), 20, "action.button")
         sections = action.get("sections")
-        _require(isinstance(sections, list) and 1 <= len(sections) <= 10, INVALID_PARAMETER, "sections")
+        _require(
+            isinstance(sections, list) and 1 <= len(sections) <= 10, INVALID_PARAMETER, "sections"
+        )
         rows = [row for section in sections for row in section.get("rows") or ()]
         _require(1 <= len(rows) <= 10, INVALID_PARAMETER, "1 to 10 rows in all")
         if len(sections) > 1:
@@ -212,3 +230,77 @@ def _error(code: int, message: str, status: int = 400) -> web.Response:
         },
         status=status,
     )
+
+
+# The Meta side of the webhook: notifications as Meta sends them.
+
+BUSINESS_ACCOUNT_ID = "102290129340398"
+
+
+def meta_bytes(payload: dict[str, Any]) -> bytes:
+    """`payload` serialised as Meta sends it: compact, non-ASCII escaped as \\uXXXX and
+    "/" as "\\/" (so the bytes differ from Python's own `json.dumps`)."""
+    return (
+        json.dumps(payload, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode()
+    )
+
+
+def signature(body: bytes, app_secret: str) -> str:
+    """The `X-Hub-Signature-256` header Meta sends with `body`."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def notification(
+    *messages: dict[str, Any],
+    statuses: tuple[dict[str, Any], ...] = (),
+    phone_number_id: str = "106540352242922",
+) -> dict[str, Any]:
+    """One `messages` webhook notification with these messages and statuses."""
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+    }
+    if messages:
+        value["contacts"] = [
+            {"profile": {"name": "Newcomer"}, "wa_id": phone}
+            for phone in dict.fromkeys(message["from"] for message in messages)
+        ]
+        value["messages"] = list(messages)
+    if statuses:
+        value["statuses"] = list(statuses)
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": BUSINESS_ACCOUNT_ID, "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
+def user_message(
+    phone: str, kind: str, content: dict[str, Any] | None = None, wamid: str | None = None
+) -> dict[str, Any]:
+    """A message from `phone` of type `kind` with its content object (e.g. {"body": "Hi"})."""
+    message: dict[str, Any] = {
+        "from": phone,
+        "id": wamid or f"wamid.{uuid.uuid4().hex}",
+        "timestamp": "1749416383",
+        "type": kind,
+    }
+    if content is not None:
+        message[kind] = content
+    return message
+
+
+def text_from(phone: str, body: str, wamid: str | None = None) -> dict[str, Any]:
+    return user_message(phone, "text", {"body": body}, wamid)
+
+
+def status_of(wamid: str, status: str, phone: str, error_code: int | None = None) -> dict[str, Any]:
+    """A status notification about a message we sent to `phone`."""
+    update: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": "1749416400",
+        "recipient_id": phone,
+    }
+    if error_code is not None:
+        update["errors"] = [{"code": error_code, "title": ERROR_MESSAGES.get(error_code, "Error")}]
+    return update
