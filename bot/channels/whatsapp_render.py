@@ -42,7 +42,7 @@ ANSWER_WITH_NUMBER = N_("Please answer with the number of your choice.")
 # TRANSLATOR: WhatsApp: the label of the button that opens a list of choices.
 # TRANSLATOR: At most 20 characters.
 OPTIONS = N_("Options")
-# TRANSLATOR: WhatsApp: shown once, in all languages side by side, above the language list.
+# TRANSLATOR: WhatsApp: above the language list, side by side with the other languages.
 CHOOSE_LANGUAGE = N_("Choose your language")
 # TRANSLATOR: WhatsApp: the label of the button that opens the language list.
 # TRANSLATOR: At most 18 characters.
