@@ -8,6 +8,10 @@ WHATSAPP_PHONE_NUMBER_ID are set (bot/settings.py); otherwise the route does not
 messages are handled in the background, one at a time per user and in order (the
 gateway's turn). Phone numbers stay in this process's memory (whatsapp_senders.py):
 Rasa and the logs only see the gateway's pseudonymous sender id, and logs carry no text.
+
+A sender this process has not seen before gets the list of languages after their first
+answer (unless that answer has choices of its own, or they just chose a language): no
+extra request to Rasa, and after a restart a returning user sees the list once more.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ at most 72, ids at most 200, button label at most 20, body at most 4,096; locati
 latitude and longitude; read receipts), records what it got, and answers as Meta does: the
 message id, or `{"error": {...}}` with HTTP 400 (401 for a bad token). `fail_next(n, code)`
 makes the next n messages (not read receipts) fail with that error code.
+
+The other side, Meta's webhook, is here too: `notification(...)` builds a `messages`
+notification as Meta documents it, `meta_bytes` serialises it as Meta does (non-ASCII and
+"/" escaped) and `signature` signs those bytes.
 """
 
 from __future__ import annotations
