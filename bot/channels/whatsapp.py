@@ -10,7 +10,7 @@ gateway's turn). Phone numbers stay in this process's memory (whatsapp_senders.p
 Rasa and the logs only see the gateway's pseudonymous sender id, and logs carry no text.
 
 A sender this process has not seen before gets the list of languages after their first
-answer (unless that answer has choices of its own, or they just chose a language): no
+answer (unless that answer offers the languages itself, or they just chose one): no
 extra request to Rasa, and after a restart a returning user sees the list once more.
 """
 
@@ -141,7 +141,12 @@ class WhatsAppChannel:
     def _delivery(self, sender: WhatsAppSender, offer_languages: bool = False):
         async def deliver(replies: Sequence[Reply]) -> None:
             messages = whatsapp_messages(replies, sender)
-            if offer_languages and not any(reply.choices for reply in replies):
+            offered = any(
+                choice.payload.startswith("/choose_language")
+                for reply in replies
+                for choice in reply.choices
+            )
+            if offer_languages and not offered:
                 messages.append(language_menu(sender.language))
             for message in messages:
                 try:
