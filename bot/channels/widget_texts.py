@@ -51,8 +51,6 @@ WIDGET_TEXTS: dict[str, str] = {
     "less": N_("Less"),
     # TRANSLATOR: Link under an office's address: opens OpenStreetMap.
     "map": N_("Map"),
-    # TRANSLATOR: Link on an office's card: the office's web page.
-    "website": N_("Website"),
     # TRANSLATOR: Read aloud before each message the user wrote.
     "you": N_("You"),
     # TRANSLATOR: Read aloud before each message of the assistant.
