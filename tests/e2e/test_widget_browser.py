@@ -342,6 +342,7 @@ def test_the_first_office_of_a_registration_answer_fits_a_phone_screen(
     offices = widget(page, ".card")
     first = offices.first if offices.count() else widget(page, ".message.assistant").nth(2)
     box = first.bounding_box()
+    shown = widget(page, ".messages").bounding_box()  # above the text field
     measured = {
         "language": language,
         "viewport": [390, 844],
@@ -349,6 +350,7 @@ def test_the_first_office_of_a_registration_answer_fits_a_phone_screen(
         "top": round(box["y"]),
         "bottom": round(box["y"] + box["height"]),
         "height": round(box["height"]),
+        "messages_area": [round(shown["y"]), round(shown["y"] + shown["height"])],
     }
     path = REPO / "reports" / "widget-first-answer.json"
     found = json.loads(path.read_text()) if path.exists() else {}
@@ -356,3 +358,4 @@ def test_the_first_office_of_a_registration_answer_fits_a_phone_screen(
     path.write_text(json.dumps(found, indent=2))
     screenshot(page, f"first-answer-{language}-390")
     assert box["y"] >= 0 and box["y"] + box["height"] <= 844, measured
+    assert box["y"] >= shown["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"]

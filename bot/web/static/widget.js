@@ -307,7 +307,7 @@
     } else {
       const text = document.createElement("p");
       text.className = "text";
-      text.dir = "auto";
+      text.dir = textDirection(message.text);
       text.textContent = message.text;
       item.appendChild(text);
     }
@@ -330,6 +330,17 @@
       item.appendChild(choices);
     }
     return item;
+  }
+
+  // A message's direction by the script most of its letters are in: an Arabic answer that
+  // starts with an office's Latin name is still right to left (dir="auto" would look only
+  // at the first letter, and pre-line makes each line a paragraph of its own).
+  const RTL_LETTER = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/g;
+  const LTR_LETTER = /[A-Za-z\u00C0-\u024F\u0370-\u052F]/g;
+  function textDirection(text) {
+    const rtl = (text.match(RTL_LETTER) || []).length;
+    const ltr = (text.match(LTR_LETTER) || []).length;
+    return rtl > ltr ? "rtl" : rtl || ltr ? "ltr" : "auto";
   }
 
   function button(className, label, onClick) {
@@ -459,7 +470,7 @@
     });
     saveState();
     // The answer's start in view, not its end: a long card is read from the top.
-    list.scrollTop = first.offsetTop - list.offsetTop - 8;
+    list.scrollTop = first.offsetTop - 8; // the list is the items' offsetParent
     announce(
       replies
         .map(function (reply) {
