@@ -1,13 +1,4 @@
-"""The website widget channel: `widget.js` for a city's page, and the routes it calls under
-`/channels/widget/`. App environment.
-
-`POST /channels/widget/messages` passes one message through the gateway and answers with
-its replies (a resend with the same message id gets the same replies); `GET .../events` is
-a stream of server-sent events with the messages pushed later (`push_to_widget`); `GET
-.../texts` gives the widget's own words in a language. The widget runs on other sites, so
-these routes (and only these) allow any origin; they use no cookies. Message text is never
-logged.
-"""
+"""The website widget channel: `/widget.js` and `/channels/widget/…`. App environment."""
 
 from __future__ import annotations
 
@@ -29,6 +20,13 @@ from bot.channels.widget_answers import RecentAnswers
 from bot.channels.widget_events import EventStreams
 from bot.channels.widget_texts import MAX_MESSAGE_CHARS, preferred_language, widget_texts
 from bot.languages import FALLBACK_LANGUAGE, SUPPORTED_LANGUAGES
+
+# `POST /channels/widget/messages` passes one message through the gateway and answers with
+# its replies (a resend with the same message id gets the same replies); `GET .../events` is
+# a stream of server-sent events with the messages pushed later (`push_to_widget`); `GET
+# .../texts` gives the widget's own words in a language. The widget runs on other sites, so
+# these routes (and only these) allow any origin; they use no cookies. Message text is never
+# logged.
 
 logger = logging.getLogger(__name__)
 

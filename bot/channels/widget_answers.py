@@ -1,11 +1,4 @@
-"""The widget's recent answers per conversation, so that a resent message gets the same
-replies instead of a second answer. App environment.
-
-A phone loses its connection between sending a message and reading the answer; the widget
-then sends it again with the same id. While the first answer is still being made, the
-resend waits for it; afterwards it gets a copy for `ttl_seconds`. Each answer is made in a
-task of its own, so a dropped connection does not cancel it half way.
-"""
+"""The widget's recent answers: a resent message gets the same replies. App environment."""
 
 from __future__ import annotations
 
@@ -15,6 +8,11 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.channels.messages import Reply
+
+# A phone loses its connection between sending a message and reading the answer; the widget
+# then sends it again with the same id. While the first answer is still being made, the
+# resend waits for it; afterwards it gets a copy for `ttl_seconds`. Each answer is made in a
+# task of its own, so a dropped connection does not cancel it half way.
 
 Answer = asyncio.Task[Sequence[Reply]]
 

@@ -1,10 +1,4 @@
-"""Messages pushed to an open widget without a new message from the user (a staff reply),
-as server-sent events. App environment.
-
-Each pushed batch of replies gets an increasing event id and is kept for a while, so a
-widget that reconnects after a network drop (EventSource sends `Last-Event-ID`; a new page
-passes `after`) gets what it missed, and only that.
-"""
+"""Messages pushed to an open widget, as server-sent events. App environment."""
 
 from __future__ import annotations
 
@@ -16,6 +10,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from bot.channels.messages import Reply
+
+# Each pushed batch of replies gets an increasing event id and is kept for a while, so a
+# widget that reconnects after a network drop (EventSource sends `Last-Event-ID`; a new page
+# passes `after`) gets what it missed, and only that.
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,4 @@
-"""The widget's own words (buttons, labels, errors) in every language, served to the widget
-by `GET /channels/widget/texts`. App environment.
-
-The assistant's replies come from the NLG endpoint; these are only the texts around them.
-"""
+"""The widget's own words in every language (`GET …/texts`). App environment."""
 
 from __future__ import annotations
 
@@ -12,6 +8,8 @@ from bot.i18n.catalog import resolve_language
 from bot.i18n.formatting import babel_locale, translate
 from bot.i18n.labels import N_
 from bot.languages import ENDONYMS, SUPPORTED_LANGUAGES, text_direction
+
+# The assistant's replies come from the NLG endpoint; these are only the texts around them.
 
 # The longest message the widget sends, in characters (the web app refuses longer ones).
 MAX_MESSAGE_CHARS = 2_000

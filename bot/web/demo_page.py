@@ -1,5 +1,4 @@
-"""`GET /`: a demo city page (Dortmund or Vienna, `/?city=wien`) with the widget embedded by
-the one script tag a city puts on its own site. App environment."""
+"""`GET /`: a demo city page with the widget's one script tag. App environment."""
 
 from __future__ import annotations
 
