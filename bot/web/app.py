@@ -10,7 +10,6 @@ from aiohttp import web
 from bot.channels.web import setup_channels
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
-from bot.web.chat import RASA_URL_KEY, http_client
 from bot.web.nlg import DOMAIN_RESPONSES_KEY
 from bot.web.routes import setup_routes
 
@@ -22,7 +21,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "domain_path": DEFAULT_DOMAIN_PATH,
     # The largest request body accepted, in bytes.
     "client_max_size": DEFAULT_CLIENT_MAX_SIZE,
-    # The Rasa server the demo chat talks to (default: RASA_URL, see bot.settings).
+    # The Rasa server the channels talk to (default: RASA_URL, see bot.settings).
     "rasa_url": None,
 }
 
@@ -37,8 +36,6 @@ def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     app[SETTINGS_KEY] = merged
     app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
     found = read_settings()
-    app[RASA_URL_KEY] = merged["rasa_url"] or found.rasa_url
-    app.cleanup_ctx.append(http_client)
     setup_routes(app)
-    setup_channels(app, found, app[RASA_URL_KEY])
+    setup_channels(app, found, merged["rasa_url"] or found.rasa_url)
     return app

@@ -1,20 +1,11 @@
-"""The web app's routes."""
+"""The web app's routes (the channels add theirs in bot/channels/web.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aiohttp import web
 
-from bot.web.chat import handle_chat
+from bot.web.demo_page import handle_demo_page
 from bot.web.nlg import handle_nlg
-
-STATIC = Path(__file__).resolve().parent / "static"
-
-
-async def handle_index(request: web.Request) -> web.FileResponse:
-    """`GET /`: the demo page with the chat."""
-    return web.FileResponse(STATIC / "index.html")
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -28,8 +19,6 @@ def setup_routes(app: web.Application) -> None:
         [
             web.post("/nlg", handle_nlg),
             web.get("/health", handle_health),
-            web.get("/", handle_index),
-            web.post("/api/chat", handle_chat),
-            web.static("/static", STATIC),
+            web.get("/", handle_demo_page),
         ]
     )

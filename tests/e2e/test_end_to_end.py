@@ -91,18 +91,21 @@ async def expected_hours(stack: Stack, topic: str, language: str, option: int) -
 
 
 async def chat(stack: Stack, body: dict) -> dict:
-    """What the demo page gets from `POST /api/chat`."""
+    """What the website widget gets from `POST /channels/widget/messages`."""
+    body = {"conversation": widget_conversation(), **body, "id": uuid.uuid4().hex}
     async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"http://127.0.0.1:{stack.ports['web']}/api/chat", json=body
-        ) as response:
+        async with http.post(f"{stack.web}/channels/widget/messages", json=body) as response:
             assert response.status == 200, await response.text()
             assert response.content_type == "application/json"
             return await response.json()
 
 
-def page_sender() -> str:
-    return f"demo-{uuid.uuid4().hex[:12]}"
+def widget_conversation() -> str:
+    return f"widget-{uuid.uuid4().hex[:16]}"
+
+
+def texts(body: dict) -> list[str]:
+    return [reply["text"] for reply in body["replies"]]
 
 
 @pytest.mark.parametrize(
@@ -187,33 +190,29 @@ async def test_a_number_instead_of_text_gets_no_reply_and_the_conversation_goes_
     assert [reply["text"] for reply in replies] == [gettext("de", RESPONSES["utter_greet"])]
 
 
-async def test_the_demo_page_gets_the_offices_for_a_german_question(stack):
-    body = await chat(
-        stack, {"sender": page_sender(), "message": "Wo kann ich mich in Dortmund anmelden?"}
-    )
+async def test_the_widget_gets_the_offices_for_a_german_question(stack):
+    body = await chat(stack, {"text": "Wo kann ich mich in Dortmund anmelden?"})
     name, status = await expected_status_line(stack, "registration", "de")
-    replies = body["replies"]
+    replies = texts(body)
     assert replies[0] == "Diese Stellen in Dortmund helfen Ihnen beim Thema Wohnung anmelden:"
     assert replies[1].splitlines()[0] == name  # the best office first, with its status
     assert status in replies[1].splitlines()
 
 
-async def test_the_demo_page_language_is_used_for_the_answer(stack):
-    english = await chat(stack, {"sender": page_sender(), "message": "hello"})
-    assert english == {"replies": [RESPONSES["utter_greet"]]}
-    ukrainian = await chat(stack, {"sender": page_sender(), "message": "hello", "language": "uk"})
-    assert ukrainian == {"replies": [gettext("uk", RESPONSES["utter_greet"])]}
-    assert ukrainian["replies"][0].startswith("Вітаю!")
+async def test_the_language_picked_in_the_widget_is_used_for_the_answer(stack):
+    english = await chat(stack, {"text": "hello"})
+    assert english == {"replies": [{"text": RESPONSES["utter_greet"]}]}
+    ukrainian = await chat(stack, {"text": "hello", "language": "uk"})
+    assert ukrainian == {"replies": [{"text": gettext("uk", RESPONSES["utter_greet"])}]}
+    assert texts(ukrainian)[0].startswith("Вітаю!")
 
 
-async def test_the_demo_page_gets_one_text_per_message(stack):
-    # static/chat.js shows each of `replies` as one bubble.
-    body = await chat(
-        stack, {"sender": page_sender(), "message": "Where can I find a German course in Vienna?"}
-    )
+async def test_the_widget_gets_a_text_for_every_reply(stack):
+    # widget.js shows each of `replies` as one bubble, or as a card when it has one.
+    body = await chat(stack, {"text": "Where can I find a German course in Vienna?"})
     assert list(body) == ["replies"]
     assert len(body["replies"]) >= 2  # the introduction and at least one office
-    assert all(isinstance(reply, str) and reply.strip() for reply in body["replies"])
+    assert all(isinstance(text, str) and text.strip() for text in texts(body))
 
 
 async def test_ukrainian_switches_to_german_on_request_and_back_by_writing(stack):
@@ -297,22 +296,16 @@ async def test_persian_follow_ups_and_the_nearest_office_by_district(stack):
     )
 
 
-async def test_a_position_shared_on_the_demo_page_finds_the_nearest_office(stack):
-    url = f"http://127.0.0.1:{stack.ports['web']}/api/chat"
-    sender = f"demo-{uuid.uuid4().hex[:12]}"
-    async with aiohttp.ClientSession() as http:
-        for body in (
-            {"sender": sender, "message": "Wo kann ich mich in Dortmund anmelden?"},
-            {
-                "sender": sender,
-                "message": "",
-                "location": {"latitude": 51.5706, "longitude": 7.3893},
-            },
-        ):
-            async with http.post(url, json=body) as response:
-                assert response.status == 200
-                replies = (await response.json())["replies"]
-    answer = "\n".join(replies)
+async def test_a_position_shared_in_the_widget_finds_the_nearest_office(stack):
+    conversation = widget_conversation()
+    await chat(
+        stack, {"conversation": conversation, "text": "Wo kann ich mich in Dortmund anmelden?"}
+    )
+    body = await chat(
+        stack,
+        {"conversation": conversation, "location": {"latitude": 51.5706, "longitude": 7.3893}},
+    )
+    answer = "\n".join(texts(body))
     assert "Am Amtshaus 1" in answer.split("Geprüft am")[0]  # Mengede's office first
 
 
