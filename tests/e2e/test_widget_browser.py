@@ -154,11 +154,17 @@ def test_the_german_office_card_has_call_and_map_links_and_quick_replies(browser
     page = open_page(browser, stack, width=390, height=844)
     open_panel(page)
     ask(page, REGISTRATION_DE)
-    card = widget(page, ".card").first
-    expect(card).to_be_visible()
-    assert card.locator("a[href^='tel:+49']").count() == 1
-    assert card.locator("a[href^='https://www.openstreetmap.org/']").count() == 1
-    assert widget(page, ".choice").count() >= 2
+    cards = widget(page, ".card")
+    expect(cards.first).to_be_visible()
+    assert cards.count() == 3
+    # Every office has a map link, and each with a phone in the directory a call link (in
+    # the sample data only the foreigners' office has one, +49 231 5027132).
+    for index in range(3):
+        card = cards.nth(index)
+        assert card.locator("a[href^='https://www.openstreetmap.org/']").count() == 1
+        assert card.locator("a[href^='tel:']").count() == card.locator(".phone").count()
+    expect(widget(page, ".card a[href^='tel:']")).to_have_attribute("href", "tel:+492315027132")
+    expect(widget(page, ".choice")).to_have_count(5)
 
 
 def test_an_office_card_shows_the_short_facts_first_and_the_rest_under_more(browser, stack):
