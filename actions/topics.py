@@ -29,7 +29,7 @@ from bot.directory.models import City
 from bot.directory.places import Place
 from bot.directory.ranking import services_for_topic
 from bot.eligibility import Profile
-from bot.topics import topic_for_intent
+from bot.topics import topic_for_intent, topics_to_clarify
 
 # Topics where an answer touches on someone's legal status.
 LEGAL_TOPICS = frozenset({"asylum", "temporary_protection"})
@@ -134,7 +134,9 @@ class ActionOutOfScope(Action):
 
 
 class ActionFallback(Action):
-    """The message was not understood: ask to rephrase, without guessing a topic."""
+    """The message was not understood well enough to answer: ask which of the likely
+    topics it is about (buttons, plus "something else"), or, when none of the best guesses
+    is a topic, ask to rephrase; never guess an office."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -142,6 +144,14 @@ class ActionFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        too_long = (tracker.latest_message or {}).get("truncated")
-        dispatcher.utter_message(response="utter_message_too_long" if too_long else "utter_default")
+        message = tracker.latest_message or {}
+        if message.get("truncated"):
+            dispatcher.utter_message(response="utter_message_too_long")
+            return []
+        topics = topics_to_clarify(message.get("intent_ranking"))
+        if not topics:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        choices = [f"topic:{topic}" for topic in topics] + ["something_else"]
+        dispatcher.utter_message(response="utter_which_topic", choices=choices)
         return []

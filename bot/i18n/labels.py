@@ -1,7 +1,7 @@
-"""Translated labels for topics, groups, opening-hours modes and follow-up buttons.
+"""Translated labels for topics, groups, opening-hours modes and buttons.
 
 The dictionaries hold English msgids; `topic_label`, `group_label`, `mode_label` and
-`follow_up_buttons` translate them.
+`choice_buttons` translate them.
 """
 
 from __future__ import annotations
@@ -111,13 +111,52 @@ FOLLOW_UPS: dict[str, tuple[str, str]] = {
     "other_options": (N_("Other offices"), "/ask_other_options"),
 }
 
+# The topics as buttons of a clarifying question ("Which of these do you mean?"):
+# code "topic:<topic>" -> (label, payload). Short, unlike the TOPIC_LABELS above.
+TOPIC_CHOICES: dict[str, tuple[str, str]] = {
+    f"topic:{topic}": (label, f"/ask_{topic}")
+    for topic, label in {
+        # TRANSLATOR: Button, a topic (at most 20 characters): registering an address.
+        "registration": N_("Registration"),
+        # TRANSLATOR: Button, a topic (at most 20 characters).
+        "language_course": N_("Language course"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): flat, shelter, rent.
+        "housing": N_("Housing"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): the status of people from
+        # TRANSLATOR: Ukraine.
+        "temporary_protection": N_("Protection (Ukraine)"),
+        # TRANSLATOR: Button, a topic (at most 20 characters).
+        "asylum": N_("Asylum"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): work permits, jobs.
+        "employment": N_("Work"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): of foreign diplomas.
+        "recognition": N_("Diploma recognition"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): doctors, insurance.
+        "health": N_("Health"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): school, childcare, university.
+        "education": N_("School and childcare"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): where to get advice.
+        "counselling": N_("Advice"),
+        # TRANSLATOR: Button, a topic (at most 20 characters): benefits, bank account.
+        "money": N_("Money and benefits"),
+    }.items()
+}
 
-def follow_up_buttons(codes: object, lang: str) -> list[dict[str, str]]:
-    """Buttons for the follow-up questions `codes` (unknown codes are left out)."""
+# The last button of a clarifying question: none of the topics offered.
+OTHER_CHOICES: dict[str, tuple[str, str]] = {
+    # TRANSLATOR: Button (at most 20 characters): none of the topics offered above.
+    "something_else": (N_("Something else"), "/out_of_scope"),
+}
+
+CHOICES = {**FOLLOW_UPS, **TOPIC_CHOICES, **OTHER_CHOICES}
+
+
+def choice_buttons(codes: object, lang: str) -> list[dict[str, str]]:
+    """Buttons for the choices `codes` (keys of `CHOICES`; unknown codes are left out)."""
     if not isinstance(codes, list | tuple):
         return []
     return [
-        {"title": gettext(lang, FOLLOW_UPS[code][0]), "payload": FOLLOW_UPS[code][1]}
+        {"title": gettext(lang, CHOICES[code][0]), "payload": CHOICES[code][1]}
         for code in codes
-        if isinstance(code, str) and code in FOLLOW_UPS
+        if isinstance(code, str) and code in CHOICES
     ]

@@ -22,10 +22,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bot.topics import FALLBACK_INTENT, intent_for_topic, topics_to_clarify
+
 REPO = Path(__file__).resolve().parents[2]
 HELD_OUT = REPO / "tests" / "nlu"
 BLIND = REPO / "tests" / "nlu-blind"
-FALLBACK_INTENT = "nlu_fallback"
 REPORTS = REPO / "reports"
 MIN_WORDS_FOR_LANGUAGE_ID = 3
 
@@ -122,7 +123,10 @@ def ranked_intents(parse: dict[str, Any]) -> list[str]:
 
 def blind_score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, Any]:
     """Per language: top-1 accuracy (the intent chosen, a fallback counts as wrong), top-2 and
-    top-3 (the true intent among the first two or three ranked), and the fallback rate."""
+    top-3 (the true intent among the first two or three ranked), how often the assistant
+    asks which topic is meant (a fallback with a topic among its best guesses:
+    bot.topics.topics_to_clarify), and how often it is right after at most that one tap
+    (chosen right, or the right topic among those offered)."""
     report: dict[str, Any] = {}
     languages = sorted({language for language, _, _ in examples})
     for language in languages + ["all"]:
@@ -134,12 +138,23 @@ def blind_score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[s
         chosen = [(parse.get("intent") or {}).get("name") for _, parse in rows]
         ranked = [ranked_intents(parse) for _, parse in rows]
         truth = [example[2] for example, _ in rows]
+        offered = [
+            topics_to_clarify(parse.get("intent_ranking")) if c == FALLBACK_INTENT else []
+            for c, (_, parse) in zip(chosen, rows, strict=True)
+        ]
         report[language] = {
             "messages": len(rows),
             "top1": _share([c == t for c, t in zip(chosen, truth, strict=True)]),
             "top2": _share([t in r[:2] for r, t in zip(ranked, truth, strict=True)]),
             "top3": _share([t in r[:3] for r, t in zip(ranked, truth, strict=True)]),
             "fallback_rate": _share([c == FALLBACK_INTENT for c in chosen]),
+            "clarify_rate": _share([bool(o) for o in offered]),
+            "right_after_one_tap": _share(
+                [
+                    c == t or t in [intent_for_topic(topic) for topic in o]
+                    for c, o, t in zip(chosen, offered, truth, strict=True)
+                ]
+            ),
         }
     return report
 
@@ -201,11 +216,15 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
         if not blind:
             continue
         print(f"\nblind set ({name}): written without the training data, never tuned on")
-        print(f"{'lang':<6}{'n':>5}{'top1':>8}{'top2':>8}{'top3':>8}{'fallback':>10}")
+        print(
+            f"{'lang':<6}{'n':>5}{'top1':>8}{'top2':>8}{'top3':>8}{'fallback':>10}"
+            f"{'clarify':>9}{'right≤1tap':>12}"
+        )
         for language, m in blind.items():
             print(
                 f"{language:<6}{m['messages']:>5}{m['top1']:>8.3f}{m['top2']:>8.3f}"
-                f"{m['top3']:>8.3f}{m['fallback_rate']:>10.3f}"
+                f"{m['top3']:>8.3f}{m['fallback_rate']:>10.3f}{m['clarify_rate']:>9.3f}"
+                f"{m['right_after_one_tap']:>12.3f}"
             )
     for name in names:
         print(f"\nworst confusions ({name}):")

@@ -38,7 +38,7 @@ from bot.i18n.formatting import (
     safe_format,
     text_direction,
 )
-from bot.i18n.labels import N_, YOUR_LOCATION, follow_up_buttons, topic_label
+from bot.i18n.labels import N_, YOUR_LOCATION, choice_buttons, topic_label
 from bot.i18n.service_card import card_lines, render_service_card
 from bot.i18n.service_details import render_service_details
 
@@ -121,14 +121,15 @@ def render_response(
     card, its lines in `lang` and the whole text, and no `text` (Rasa would send both as
     messages of their own). Everywhere else (REST, `rasa shell`) an office is text.
 
-    Follow-up buttons (the `choices` argument: codes of `FOLLOW_UPS`) are translated here.
+    Buttons (the `choices` argument: codes of `CHOICES`, such as the follow-up questions or
+    the topics of a clarifying question) are translated here.
     Buttons an action passes itself are not echoed: Rasa adds them to the reply (rasa/core/
     actions/action.py, `_utter_responses`), so they would appear twice.
     """
     text = render_text(template, lang, arguments, slots, name=name)
     reply: dict[str, Any] = {
         "text": text,
-        "buttons": follow_up_buttons(arguments.get("choices"), lang),
+        "buttons": choice_buttons(arguments.get("choices"), lang),
         "image": None,
         "elements": [],
         "attachment": None,

@@ -217,6 +217,43 @@ async def test_fallback_asks_to_rephrase_without_guessing(directory):
     assert responses(messages) == ["utter_default"] and events == []
 
 
+def unsure(text: str, *ranked: tuple[str, float]) -> Tracker:
+    """A message the classifier was not sure about, with its ranking as Rasa sends it."""
+    t = tracker(text, "nlu_fallback")
+    t.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.2},
+        *({"name": name, "confidence": confidence} for name, confidence in ranked),
+    ]
+    return t
+
+
+async def test_an_unsure_guess_is_a_question_with_the_likely_topics_as_buttons(directory):
+    t = unsure(
+        "Dürfen Asylbewerber in einer eigenen Wohnung arbeiten?",
+        ("ask_asylum", 0.19),
+        ("ask_housing", 0.18),
+        ("greet", 0.05),
+        ("ask_employment", 0.04),
+    )
+    messages, events = await run(ActionFallback(), t)
+    assert responses(messages) == ["utter_which_topic"] and events == []
+    # The topics among the three best guesses, best first, and a way out.
+    assert messages[0]["choices"] == ["topic:asylum", "topic:housing", "something_else"]
+
+
+async def test_without_a_topic_among_the_guesses_it_asks_to_rephrase(directory):
+    t = unsure("hmm", ("greet", 0.15), ("affirm", 0.1), ("thank", 0.1), ("ask_money", 0.05))
+    messages, _ = await run(ActionFallback(), t)
+    assert responses(messages) == ["utter_default"]
+
+
+async def test_a_message_cut_for_length_says_so_instead_of_guessing(directory):
+    t = unsure("Wohnung " * 3000, ("ask_housing", 0.19))
+    t.latest_message["truncated"] = True
+    messages, _ = await run(ActionFallback(), t)
+    assert responses(messages) == ["utter_message_too_long"]
+
+
 @pytest.mark.parametrize(
     ("text", "detected", "current", "intent", "entity", "metadata", "expected"),
     [

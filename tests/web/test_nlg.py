@@ -12,9 +12,10 @@ import yaml
 from actions.common import FOLLOW_UP_QUESTIONS
 from bot.i18n.catalog import resolve_language
 from bot.i18n.domain_responses import load_responses
-from bot.i18n.labels import FOLLOW_UPS, follow_up_buttons
+from bot.i18n.labels import CHOICES, FOLLOW_UPS, TOPIC_CHOICES, choice_buttons
 from bot.languages import SUPPORTED_LANGUAGES
 from bot.settings import REPO_ROOT
+from bot.topics import TOPICS
 from bot.web.app import create_app
 from bot.web.nlg import render_response
 from tests.sample_card import make_card
@@ -437,10 +438,24 @@ async def test_follow_up_questions_come_as_translated_buttons(client):
     ]
 
 
-def test_every_follow_up_fits_a_whatsapp_button_and_asks_a_domain_intent():
+def test_every_button_fits_whatsapp_and_asks_a_domain_intent():
     intents = set(yaml.safe_load((REPO_ROOT / "domain.yml").read_text())["intents"])
     assert set(FOLLOW_UP_QUESTIONS) == set(FOLLOW_UPS)
+    assert {code.removeprefix("topic:") for code in TOPIC_CHOICES} == set(TOPICS)
     for language in ("en", *[code for code in SUPPORTED_LANGUAGES if code != "en"]):
-        for button in follow_up_buttons(list(FOLLOW_UPS), language):
+        buttons = choice_buttons(list(CHOICES), language)
+        assert len(buttons) == len(CHOICES)
+        for button in buttons:
             assert len(button["title"]) <= 20, (language, button)
             assert button["payload"].removeprefix("/") in intents
+
+
+async def test_a_clarifying_question_offers_the_topics_in_the_users_language(client):
+    choices = {"choices": ["topic:housing", "topic:employment", "something_else"]}
+    data = await render(client, nlg_request("utter_which_topic", "ar", choices))
+    assert data["text"] == "ربما لم أفهم سؤالك جيدًا. يُرجى اختيار موضوعه:"
+    assert data["buttons"] == [
+        {"title": "السكن", "payload": "/ask_housing"},
+        {"title": "العمل", "payload": "/ask_employment"},
+        {"title": "شيء آخر", "payload": "/out_of_scope"},
+    ]
