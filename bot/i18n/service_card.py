@@ -252,7 +252,19 @@ def _opening_status(opening: Mapping[str, Any], tz: dt.tzinfo | None, lang: str)
         shown_mode = opening.get("next_mode")
     if appointment_only and shown_mode != "appointment":
         sentences.append(translate(lang, APPOINTMENT_ONLY))
-    return " ".join(sentences)
+    return join_sentences(sentences)
+
+
+_SENTENCE_ENDS = (".", "!", "?", "؟", "。")
+
+
+def join_sentences(sentences: list[str]) -> str:
+    """Sentences on one line. A status phrase without a full stop of its own ("Next
+    opening: tomorrow 07:30") gets one when another sentence follows, so that "Appointment
+    only." does not run on from it."""
+    shown = [s for s in sentences if s]
+    ended = [s if s.endswith(_SENTENCE_ENDS) else f"{s}." for s in shown[:-1]]
+    return " ".join(ended + shown[-1:])
 
 
 def _closed_today(opening: Mapping[str, Any], lang: str) -> str:
