@@ -11,7 +11,8 @@ language directory under locales/, reports each problem of its messages.po as
 - placeholder mismatch: the translation's `{placeholders}` differ from the msgid's.
 
 It also reports a stale locales/messages.pot and a catalog header marked fuzzy or with
-plural forms other than Babel's for the language. Exit status 1 if there is any problem.
+plural forms other than Babel's for the language (Arabic: CLDR's, see `PLURAL_FORMS`).
+Exit status 1 if there is any problem.
 
 To bring the catalogs up to date, run `make catalogs` (bot/i18n/update_catalogs.py), then
 translate the new and fuzzy entries (and remove the `#, fuzzy` marks).
@@ -35,6 +36,17 @@ from bot.i18n.catalog import DOMAIN
 from bot.i18n.update_catalogs import REPO_ROOT, TEMPLATE, extract_messages
 
 MessageKey = tuple[str, str | None]  # (msgid, msgctxt)
+
+# Plural forms where Babel's table is wrong. Arabic: CLDR orders the forms zero, one, two,
+# few (n%100 in 3..10), many (n%100 in 11..99), other (100, 101, 102, ...); Babel's
+# expression puts 11..99 in the last slot and 100..102 in the fifth, swapping "many" and
+# "other". This is GNU gettext's expression for Arabic.
+PLURAL_FORMS = {
+    "ar": (
+        "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "
+        "n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ def _check_catalog(
     if catalog.fuzzy:
         problems.append(Problem(relative, "", "fuzzy"))
     try:
-        babel_plural = get_plural(lang).plural_forms
+        babel_plural = PLURAL_FORMS.get(lang) or get_plural(lang).plural_forms
     except (UnknownLocaleError, ValueError):
         return [*problems, Problem(relative, None, f"unknown language {lang!r}")]
     if _normalize_space(catalog.plural_forms) != _normalize_space(babel_plural):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -181,3 +182,52 @@ def isolate_in(lang: str) -> Callable[[str], str]:
 
 def _as_is(text: str) -> str:
     return text
+
+
+# Characters that open an isolate (LRI, RLI, FSI) and the one that closes it (PDI).
+_OPENERS = "\u2066\u2067\u2068"
+_CLOSER = "\u2069"
+_ALREADY_ISOLATED = re.compile(f"[{_OPENERS}][^{_OPENERS}{_CLOSER}\n]*{_CLOSER}")
+# Left-to-right material inside right-to-left text: Latin letters (with accents) and digits,
+# Western, Arabic-Indic and Persian. Digits count too: "+43 1 71719" is three numbers that
+# an Arabic paragraph would lay out right to left ("71719 1 43+").
+_LTR = "0-9A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0660-\u0669\u06f0-\u06f9"
+# What may join two left-to-right words into one run: spaces and the punctuation of phone
+# numbers, dates, times, e-mail addresses and URLs. Never a line break (it ends an isolate).
+_JOINERS = " \u00a0\u202f.,:;/+@'\u2019&_?=#%~*\u2010\u2011\u2012\u2013\\-"
+_WORD = f"[{_LTR}]+"
+# A bracketed part of a run ("+43 (0)1 71719", "Wien (MA 35)"), so brackets stay paired.
+_GROUP = rf"\([{_LTR}{_JOINERS}]*\)"
+_URL = rf"(?:https?://|www\.)[^\s{_OPENERS}{_CLOSER}]*[^\s{_OPENERS}{_CLOSER}.,;:!?)]"
+_RUN = re.compile(rf"{_URL}|\+?(?:{_WORD}|{_GROUP})(?:[{_JOINERS}]*(?:{_WORD}|{_GROUP}))*")
+
+
+def isolate_runs(text: str, lang: str) -> str:
+    """`text` with each left-to-right run isolated when `lang` is written right to left.
+
+    A run is a phone number ("+43 1 71719"), an e-mail address, a URL, a date or time
+    ("24.12.", "08:00–12:00") or a Latin-script name ("Meldeservice"); a bare number
+    ("24") needs no isolate and gets none. Without isolation
+    such a run takes the direction of the Arabic or Persian around it and its parts swap
+    places. Parts that are already isolated are left as they are, so applying this twice
+    changes nothing. In a left-to-right language the text comes back unchanged.
+    """
+    if not text or text_direction(lang) != "rtl":
+        return text
+    parts = []
+    position = 0
+    for isolated in _ALREADY_ISOLATED.finditer(text):
+        parts.append(_RUN.sub(_isolate_match, text[position : isolated.start()]))
+        parts.append(isolated.group())
+        position = isolated.end()
+    parts.append(_RUN.sub(_isolate_match, text[position:]))
+    return "".join(parts)
+
+
+_BARE_NUMBER = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9]+")
+
+
+def _isolate_match(match: re.Match[str]) -> str:
+    run = match.group()
+    # A number alone ("24 ساعة", "450 مترًا") keeps its order in any paragraph.
+    return run if _BARE_NUMBER.fullmatch(run) else isolate(run)

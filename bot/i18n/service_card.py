@@ -4,7 +4,9 @@
 (see the `service` argument of `utter_service_card`) and composes the lines from the
 translated phrases below. A fact the card does not have is left out; texts in the card
 (name, description, holiday name, closure reason, hours note) are already in the user's
-language. In a right-to-left language, Latin names, addresses and contacts are isolated.
+language. In a right-to-left language, names, addresses and contacts are isolated whole,
+and every other line has its left-to-right runs isolated (`isolate_runs`): a phone number
+or a time inside Arabic or Persian text keeps its order.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.i18n.formatting import (
     format_list,
     format_time,
     isolate_in,
+    isolate_runs,
     language_name,
     translate,
 )
@@ -139,7 +142,7 @@ def card_lines(card: Mapping[str, Any], lang: str) -> dict[str, str | None]:
         line = one_line(value)
         return (latin(line) if isolated else line) if line else None
 
-    return {
+    lines = {
         "name": text(card.get("name"), isolated=True),
         "reasons": _reasons(card, lang) or None,
         "only_for": _only_for(card, lang) or None,
@@ -148,14 +151,22 @@ def card_lines(card: Mapping[str, Any], lang: str) -> dict[str, str | None]:
         "phone": text(phone, isolated=True),
         "tel": "".join(c for c in phone if c.isdigit() or c == "+") or None,
         "map_url": map_url(card),
-        "url": text(card.get("url")),
-        "email": text(card.get("email")),
+        "url": text(card.get("url"), isolated=True),
+        "email": text(card.get("email"), isolated=True),
         "description": text(card.get("description")),
         "hours_note": text(opening.get("hours_note")),
         "languages": languages_line(card, lang) or None,
         "checked": _checked(card, lang, latin) or None,
         "warning": translate(lang, REVIEW_DUE) if card.get("review_due") is True else None,
     }
+    # `tel` and `map_url` are link targets, not text a user reads.
+    return {
+        key: line if line is None or key in LINK_TARGETS else isolate_runs(line, lang)
+        for key, line in lines.items()
+    }
+
+
+LINK_TARGETS = frozenset({"tel", "map_url"})
 
 
 def render_service_card(card: Mapping[str, Any], lang: str) -> str:
@@ -241,7 +252,19 @@ def _opening_status(opening: Mapping[str, Any], tz: dt.tzinfo | None, lang: str)
         shown_mode = opening.get("next_mode")
     if appointment_only and shown_mode != "appointment":
         sentences.append(translate(lang, APPOINTMENT_ONLY))
-    return " ".join(sentences)
+    return join_sentences(sentences)
+
+
+_SENTENCE_ENDS = (".", "!", "?", "؟", "。")
+
+
+def join_sentences(sentences: list[str]) -> str:
+    """Sentences on one line. A status phrase without a full stop of its own ("Next
+    opening: tomorrow 07:30") gets one when another sentence follows, so that "Appointment
+    only." does not run on from it."""
+    shown = [s for s in sentences if s]
+    ended = [s if s.endswith(_SENTENCE_ENDS) else f"{s}." for s in shown[:-1]]
+    return " ".join(ended + shown[-1:])
 
 
 def _closed_today(opening: Mapping[str, Any], lang: str) -> str:
@@ -249,7 +272,7 @@ def _closed_today(opening: Mapping[str, Any], lang: str) -> str:
     if reason == "holiday":
         holiday = one_line(opening.get("holiday_name"))
         if holiday:
-            return translate(lang, CLOSED_TODAY_HOLIDAY_NAMED, holiday=holiday)
+            return translate(lang, CLOSED_TODAY_HOLIDAY_NAMED, holiday=isolate_in(lang)(holiday))
         return translate(lang, CLOSED_TODAY_HOLIDAY)
     if reason == "closure":
         closure_reason = one_line(opening.get("closure_reason"))

@@ -20,6 +20,7 @@ from bot.i18n.formatting import (
     format_list,
     format_time,
     isolate_in,
+    isolate_runs,
     language_name,
     translate,
 )
@@ -93,7 +94,9 @@ def render_service_details(details: Mapping[str, Any], lang: str) -> str:
         # "more" follows the office's card, which has just named it.
         lines = [latin(name)] if name and kind != "more" else []
         lines.extend(render(service, lang, latin, details, len(services)))
-        blocks.append("\n".join(lines))
+        # Free text (hours notes, documents, fees) may hold phone numbers, dates or Latin
+        # names: isolated in a right-to-left language like everything else.
+        blocks.append("\n".join(isolate_runs(line, lang) for line in lines))
     return "\n\n".join(blocks)
 
 
@@ -138,7 +141,8 @@ def _day_line(day: Mapping[str, Any], index: int, lang: str, tz) -> str:
     if periods:
         hours = ", ".join(periods)
     elif day.get("closed_by") == "holiday" and one_line(day.get("holiday_name")):
-        hours = translate(lang, CLOSED_HOLIDAY, holiday=one_line(day.get("holiday_name")))
+        holiday = isolate_in(lang)(one_line(day.get("holiday_name")))
+        hours = translate(lang, CLOSED_HOLIDAY, holiday=holiday)
     elif day.get("closed_by") == "closure" and one_line(day.get("closure_reason")):
         hours = translate(lang, CLOSED_REASON, reason=one_line(day.get("closure_reason")))
     else:

@@ -12,10 +12,10 @@ conversation's language (slot `language`; English if missing or unsupported), th
 `service_card` from the `service` argument, `service_details` from the `details` argument
 and `place_name` from the `place` argument ("your location" when it is empty). An action
 can ask for another language than the conversation's with the `render_in` argument.
-Lists are joined for the language, and in right-to-left languages the filled-in names are
-isolated so that Latin text keeps its direction. A placeholder with no value at all (no
-argument, no slot) gives a short apology instead of a broken sentence. Logs never contain
-conversation text.
+Lists are joined for the language, and in right-to-left languages every left-to-right run
+(a Latin name, a phone number, a time) is isolated so that it keeps its direction. A
+placeholder with no value at all (no argument, no slot) gives a short apology instead of a
+broken sentence. Logs never contain conversation text.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from bot.i18n.formatting import (
     babel_locale,
     format_list,
     isolate_in,
+    isolate_runs,
     language_name,
     placeholders,
     safe_format,
@@ -182,7 +183,8 @@ def render_text(
                     name or "a response",
                 )
                 return gettext(lang, SOMETHING_WENT_WRONG)
-            return safe_format(text, values)
+            # Latin words and numbers of the translation itself ("(Termin)", a time) too.
+            return isolate_runs(safe_format(text, values), lang)
         except ValueError:
             logger.warning("Malformed placeholders in a response text for %r.", lang)
     return template
@@ -237,7 +239,7 @@ def _service_details(details: Any, lang: str, latin: Callable[[str], str]) -> st
 
 def _place_name(place: Any, lang: str, latin: Callable[[str], str]) -> str:
     if isinstance(place, str) and place:
-        return latin(place)
+        return isolate_runs(place, lang)
     return gettext(lang, YOUR_LOCATION)
 
 
@@ -268,8 +270,9 @@ def _scalar_text(value: Any, lang: str, latin: Callable[[str], str]) -> str:
         return str(value)
     if isinstance(value, int | float):
         return format_decimal(value, locale=babel_locale(lang))
-    text = str(value)
-    return latin(text) if text else text
+    # A Latin name ("Dortmund") is one run and comes back isolated whole; a value in
+    # Arabic or Persian has only its numbers and Latin words isolated.
+    return isolate_runs(str(value), lang)
 
 
 def _field(container: dict[str, Any], name: str) -> Any:

@@ -155,7 +155,7 @@ def test_appointment_only():
     )
     known = make_card(opening={"appointment_only": True, "mode": "phone"})
     assert hours_line(render_service_card(known, "en")) == (
-        "🕒 Open now until 12:00 (by phone) Appointment only."
+        "🕒 Open now until 12:00 (by phone). Appointment only."
     )
     by_appointment = make_card(opening={"appointment_only": True, "mode": "appointment"})
     assert hours_line(render_service_card(by_appointment, "en")) == (
@@ -230,3 +230,9 @@ def test_left_to_right_has_no_isolates():
 )
 def test_source_host(url, host):
     assert source_host(url) == host
+
+
+def test_appointment_only_does_not_run_on_from_the_next_opening():
+    card = make_card(opening={"is_open": False, "appointment_only": True, "next_mode": "walk_in"})
+    status = next(line for line in render_service_card(card, "en").splitlines() if "🕒" in line)
+    assert status.endswith("Next opening: tomorrow 07:30 (walk-in). Appointment only.")

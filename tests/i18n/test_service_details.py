@@ -146,7 +146,7 @@ def test_costs_and_documents_come_from_the_directory_or_are_said_unknown():
     assert "💶 Kostenlos" in text
     assert gettext("de", "The directory does not say what it costs. Please ask the office.") in text
     text = render_service_details({"kind": "documents", "services": [week(documents="Pass")]}, "fa")
-    assert "📄 Pass" in text
+    assert "📄 \u2068Pass\u2069" in text
 
 
 def test_an_unknown_kind_or_no_services_renders_nothing():

@@ -398,12 +398,12 @@
     addLine(more, lines.hours_note, "hours-note");
     addLine(more, lines.languages, "languages");
     if (lines.url) {
-      const url = lines.url.match(/https?:\/\/\S+/);
+      const url = lines.url.match(/https?:\/\/[^\s\u2066-\u2069]+/);
       const line = addLine(more, url ? "" : lines.url, "url");
       if (url) line.appendChild(link(url[0], lines.url, true));
     }
     if (lines.email) {
-      const email = lines.email.match(/[^\s@]+@[^\s@]+/);
+      const email = lines.email.match(/[^\s@\u2066-\u2069]+@[^\s@\u2066-\u2069]+/);
       const line = addLine(more, email ? "" : lines.email, "email");
       if (email) line.appendChild(link("mailto:" + email[0], lines.email, false));
     }
