@@ -29,6 +29,7 @@ from bot.directory.models import City
 from bot.directory.places import Place
 from bot.directory.ranking import services_for_topic
 from bot.eligibility import Profile
+from bot.needs import need_in_text
 from bot.topics import topic_for_intent, topics_to_clarify
 
 # Topics where an answer touches on someone's legal status.
@@ -43,12 +44,21 @@ async def answer_topic(
     language: str,
     profile: Profile | None = None,
     near: Place | None = None,
+    text: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Utter the offices of `city` for `topic` that fit the user best (their language,
-    group, age and place), or general counselling when there are none."""
+    """Utter the offices of `city` for `topic` that fit the user best (the need their
+    question `text` names inside the topic, their language, group, age and place), or
+    general counselling when there are none."""
     moment = now()
     answers = await services_for_topic(
-        session, city, topic, language, moment, profile=profile, near=near
+        session,
+        city,
+        topic,
+        language,
+        moment,
+        profile=profile,
+        near=near,
+        need=need_in_text(topic, text),
     )
     name = city_name(city, language)
     if answers:
@@ -95,6 +105,7 @@ class ActionAnswerTopic(Action):
                 language,
                 user_profile(tracker),
                 user_place(tracker),
+                text=(tracker.latest_message or {}).get("text"),
             )
 
 

@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 from bot.directory.opening_hours import MODES, WEEKDAY_CODES
 from bot.directory.phones import normalize_phone
 from bot.eligibility import GROUPS
+from bot.needs import NEED_CODES
 from bot.topics import TOPICS
 
 ServiceStatus = Literal["active", "inactive", "defunct", "temporarily closed"]  # HSDS enum
@@ -166,6 +167,7 @@ class ServiceEntry(_Strict):
     name: LocalizedText
     description: LocalizedText = {}
     topics: list[str] = Field(min_length=1)
+    needs: list[str] = []  # sub-needs under its topics, e.g. "education/school" (bot/needs.py)
     languages: list[str] = []
     interpreters: bool | None = None
     eligibility: LocalizedText = {}
@@ -299,6 +301,11 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
         for topic in service.topics:
             if topic not in TOPICS:
                 add(entry, "topics", f"unknown topic {topic!r}; known: {', '.join(TOPICS)}")
+        for i, need in enumerate(service.needs):
+            if need not in NEED_CODES:
+                add(entry, f"needs[{i}]", f"unknown need {need!r}; known: {', '.join(NEED_CODES)}")
+            elif need.split("/")[0] not in service.topics:
+                add(entry, f"needs[{i}]", f"{need!r} is under a topic the service does not have")
         for i, code in enumerate(service.languages):
             if not is_language_code(code):
                 add(entry, f"languages[{i}]", _language_code_problem(code))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.directory.data_file import DirectoryFile, DirectoryFileError, read_directory_file
 from bot.directory.models import (
+    NEEDS_TAXONOMY,
     Address,
     Attribute,
     AuditEvent,
@@ -32,6 +33,7 @@ from bot.directory.models import (
     stable_id,
 )
 from bot.directory.phones import normalize_phone
+from bot.needs import NEED_CODES
 from bot.topics import TOPICS
 
 SAMPLE_DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "directory"
@@ -72,11 +74,18 @@ async def load_files(
 
 
 async def ensure_taxonomy(session: AsyncSession) -> None:
-    """Create the topic taxonomy terms that are missing."""
+    """Create the taxonomy terms that are missing: the topics, and the needs under them."""
     existing = set((await session.scalars(select(TaxonomyTerm.code))).all())
     for code in TOPICS:
         if code not in existing:
             session.add(TaxonomyTerm(id=stable_id("topic", code), code=code, name=code))
+    for code in NEED_CODES:
+        if code not in existing:
+            session.add(
+                TaxonomyTerm(
+                    id=stable_id("need", code), code=code, name=code, taxonomy=NEEDS_TAXONOMY
+                )
+            )
     await session.flush()
 
 
@@ -224,6 +233,12 @@ async def replace_city(
                 taxonomy_term_id=stable_id("topic", topic),
             )
             for topic in dict.fromkeys(item.topics)
+        ] + [
+            Attribute(
+                id=stable_id(service_id, "need", need),
+                taxonomy_term_id=stable_id("need", need),
+            )
+            for need in dict.fromkeys(item.needs)
         ]
         session.add(service)
     active = sum(1 for s in directory.services if s.status == "active")

@@ -248,15 +248,19 @@ class Language(Base):
     code: Mapped[str] = mapped_column(String(16))
 
 
+TOPICS_TAXONOMY = "welcome-desk-topics"  # the codes of bot/topics.py
+NEEDS_TAXONOMY = "welcome-desk-needs"  # the sub-needs under them, bot/needs.py
+
+
 class TaxonomyTerm(Base):
-    """HSDS `taxonomy_term`: the topic codes of bot/topics.py."""
+    """HSDS `taxonomy_term`: the topics, and the needs under them ("education/school")."""
 
     __tablename__ = "taxonomy_term"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    taxonomy: Mapped[str] = mapped_column(String(64), default="welcome-desk-topics")
+    taxonomy: Mapped[str] = mapped_column(String(64), default=TOPICS_TAXONOMY)
 
 
 class Attribute(Base):

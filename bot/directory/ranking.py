@@ -23,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cards import Reason
 from bot.directory.answers import ServiceAnswer, load_answers
 from bot.directory.facts import is_review_due
-from bot.directory.models import Attribute, City, Language, Service, ServiceAtLocation
+from bot.directory.models import (
+    TOPICS_TAXONOMY,
+    Attribute,
+    City,
+    Language,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
 from bot.directory.nearest import haversine_m, located_offices_query
 from bot.directory.opening_hours import Closure, OpeningStatus, WeeklyHours, opening_status
 from bot.directory.places import Place
@@ -52,6 +60,9 @@ class RankWeights:
     # general first stop.
     specialised: float = 2.0
     reviewed: float = 0.5  # its facts were confirmed within their review interval
+    # For the need inside the topic the question names (or the topic's default need):
+    # the school office for a school question, not the Kita office.
+    need: float = 4.0
     for_group: float = 2.0  # for a group the user said they are in
     age_fits: float = 1.0  # for the user's age
     ruled_out: float = -4.0  # what the user said rules it out (replaces the two above)
@@ -79,6 +90,7 @@ class Candidate:
     interpreters: bool | None
     has_location: bool
     topic_count: int
+    meets_need: bool  # carries the question's sub-need
     review_due: bool
     eligible_groups: tuple[str, ...]
     minimum_age: int | None
@@ -138,6 +150,7 @@ def standing_score(candidate: Candidate) -> float:
     )
     score += WEIGHTS.has_location if candidate.has_location else 0.0
     score += WEIGHTS.specialised / candidate.topic_count
+    score += WEIGHTS.need if candidate.meets_need else 0.0
     score += 0.0 if candidate.review_due else WEIGHTS.reviewed
     score += fit_score(candidate.fit, candidate.minimum_age, candidate.maximum_age)
     return score + distance_score(candidate.distance_m)
@@ -179,11 +192,15 @@ def _topic_candidates_query() -> Select:
         Service.interpreters,
         # A place to go: every location has a street address (the data files require one).
         exists().where(ServiceAtLocation.service_id == Service.id).label("has_location"),
+        # Topics only: its sub-needs do not make an office less specialised.
         select(func.count())
-        .where(Attribute.link_id == Service.id)
+        .select_from(Attribute)
+        .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
+        .where(Attribute.link_id == Service.id, TaxonomyTerm.taxonomy == TOPICS_TAXONOMY)
         .correlate(Service)
         .scalar_subquery()
         .label("topic_count"),
+        has_topic(bindparam("need")).label("meets_need"),
         Service.last_reviewed_at,
         Service.review_interval_days,
         # As text: parsed only for the few services that have groups.
@@ -210,12 +227,13 @@ async def _candidates(
     session: AsyncSession,
     city: City,
     topic: str,
+    need: str | None,
     language: str,
     today: date,
     profile: Profile | None,
     exclude: Collection[str],
 ) -> dict[str, Candidate]:
-    parameters = {"city_id": city.id, "topic": topic, "language": language}
+    parameters = {"city_id": city.id, "topic": topic, "language": language, "need": need}
     candidates: dict[str, Candidate] = {}
     # Unpacked by position: a row's named attributes cost more than the rest of the loop.
     for (
@@ -225,6 +243,7 @@ async def _candidates(
         interpreters,
         has_location,
         topic_count,
+        meets_need,
         last_reviewed_at,
         review_interval_days,
         eligible_groups,
@@ -243,6 +262,7 @@ async def _candidates(
             interpreters,
             bool(has_location),
             topic_count,
+            bool(meets_need),
             is_review_due(last_reviewed_at, review_interval_days, today),
             groups,
             minimum_age,
@@ -281,17 +301,20 @@ async def services_for_topic(
     profile: Profile | None = None,
     near: Place | None = None,
     exclude: Collection[str] = (),
+    need: str | None = None,
 ) -> list[ServiceAnswer]:
     """The `limit` active services of `city` for `topic` that fit best, best first.
 
-    Fit (`WEIGHTS`): the user's language (spoken, or interpreters), the user's group and
-    age (`profile`), open now or soon, distance from `near`, specialised, complete,
-    reviewed. Each answer carries its reasons. Services in `exclude` (already shown) are
-    skipped.
+    Fit (`WEIGHTS`): the `need` inside the topic ("education/school", bot/needs.py), the
+    user's language (spoken, or interpreters), the user's group and age (`profile`), open
+    now or soon, distance from `near`, specialised, complete, reviewed. Each answer carries
+    its reasons. Services in `exclude` (already shown) are skipped.
     """
     if limit < 1:
         return []
-    candidates = await _candidates(session, city, topic, language, now.date(), profile, exclude)
+    candidates = await _candidates(
+        session, city, topic, need, language, now.date(), profile, exclude
+    )
     if not candidates:
         return []
     if near is not None:

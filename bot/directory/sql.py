@@ -67,7 +67,8 @@ def closure_day_rows() -> ColumnElement[str]:
 
 
 def has_topic(topic: str | BindParameter) -> Exists:
-    """The service (`Service.id` of the enclosing query) is tagged with the topic `topic`."""
+    """The service (`Service.id` of the enclosing query) is tagged with the taxonomy term
+    `topic`: a topic ("education") or a need under one ("education/school")."""
     # The term is looked up once per statement, not once per service.
     term = select(TaxonomyTerm.id).where(TaxonomyTerm.code == topic).scalar_subquery()
     return exists().where(Attribute.link_id == Service.id, Attribute.taxonomy_term_id == term)

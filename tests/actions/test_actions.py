@@ -401,3 +401,66 @@ async def test_a_city_name_nobody_knows_is_not_confirmed_as_the_old_city(directo
         ActionConfirmCity(), tracker("ich wohne in Gütersloh", "inform_city", city="dortmund")
     )
     assert responses(messages) == ["utter_ask_city"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "city", "language", "first_office"),
+    [
+        # A school question gets the school office, not the Kita office.
+        (
+            "Dortmund'da çocuğumu okula nasıl kaydettirebilirim?",
+            "ask_education",
+            "dortmund",
+            "tr",
+            "do-dlzb-neu-zugereiste",
+        ),
+        ("Kita Platz für meine Tochter?", "ask_education", "dortmund", "de", "do-fabido-vor-ort"),
+        # "I just arrived, who can advise me?": the city's first stop for newcomers.
+        (
+            "Je viens d'arriver à Vienne, qui peut me conseiller ?",
+            "ask_counselling",
+            "wien",
+            "fr",
+            "wi-startwien-startcoaching",
+        ),
+        (
+            "Jestem z Polski, gdzie w Dortmundzie dostanę pomoc na początek?",
+            "ask_counselling",
+            "dortmund",
+            "pl",
+            "do-migrado-friedensplatz",
+        ),
+    ],
+)
+async def test_the_need_inside_the_topic_picks_the_first_office(
+    directory, text, intent, city, language, first_office
+):
+    messages, _ = await run(
+        ActionAnswerTopic(), tracker(text, intent, city=city, language=language)
+    )
+    assert (await slugs(directory, messages))[0] == first_office
+
+
+async def slugs(directory, messages: list[dict[str, Any]]) -> list[str]:
+    """The data-file ids of the offices shown, in order."""
+    async with directory() as session:
+        by_id = dict((await session.execute(select(Service.id, Service.slug))).all())
+    return [by_id[card["id"]] for card in cards(messages)]
+
+
+async def test_a_newcomer_asking_where_to_register_gets_first_registration_offices_first(
+    directory,
+):
+    messages, _ = await run(
+        ActionAnswerTopic(),
+        tracker("Wo kann ich mich anmelden?", "ask_registration", city="dortmund", language="de"),
+    )
+    shown = await slugs(directory, messages)
+    # The district offices are for moves inside Dortmund: not before an office for newcomers.
+    assert shown[0] in {"do-buergerdienste-international", "do-buergerdienste-eu-erstanmeldung"}
+    assert "do-buergerdienste-bezirke" not in shown[:2]
+    moved, _ = await run(
+        ActionAnswerTopic(),
+        tracker("Ich bin innerhalb Dortmunds umgezogen", "ask_registration", city="dortmund"),
+    )
+    assert (await slugs(directory, moved))[0] == "do-buergerdienste-bezirke"

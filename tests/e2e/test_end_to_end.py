@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
+import yaml
 
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.places import find_city
@@ -23,7 +24,7 @@ from bot.i18n.domain_responses import load_responses
 from bot.i18n.service_card import render_service_card
 from bot.i18n.service_details import render_service_details
 from bot.web.nlg import render_text
-from tests.support.stack import MODEL, Stack, build_sample_directory, sqlite_url
+from tests.support.stack import MODEL, REPO, Stack, build_sample_directory, sqlite_url
 
 RESPONSES = load_responses()
 FSI, PDI = "\u2068", "\u2069"
@@ -314,3 +315,53 @@ def test_no_reply_in_the_conversations_above_was_the_apology(stack):
     web_log = (stack.workdir / "web.log").read_text(errors="replace")
     assert "POST /nlg" in web_log
     assert "No value for the placeholder" not in web_log
+
+
+def first_office_named(answer: str, city: str, language: str) -> str | None:
+    """The data-file id of the office whose name comes first in `answer`."""
+    data = yaml.safe_load((REPO / "data" / "directory" / f"{city}.yaml").read_text())
+    found = [
+        (answer.find(name), service["id"])
+        for service in data["services"]
+        if (name := service["name"].get(language)) and name in answer
+    ]
+    return min(found)[1] if found else None
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "city", "first_offices"),
+    [
+        # A school question: the school office, not the Kita office.
+        (
+            "Dortmund'da çocuğumu okula nasıl kaydettirebilirim?",
+            "tr",
+            "dortmund",
+            {"do-dlzb-neu-zugereiste"},
+        ),
+        # Just arrived: the city's first stop.
+        (
+            "Je viens d'arriver à Vienne, qui peut me conseiller ?",
+            "fr",
+            "wien",
+            {"wi-startwien-startcoaching"},
+        ),
+        # Registering: an office for newcomers, not the one for moves inside the city.
+        (
+            "Wo kann ich mich in Dortmund anmelden?",
+            "de",
+            "dortmund",
+            {"do-buergerdienste-international", "do-buergerdienste-eu-erstanmeldung"},
+        ),
+        (
+            "Jestem z Polski, gdzie w Dortmundzie dostanę pomoc na początek?",
+            "pl",
+            "dortmund",
+            {"do-migrado-friedensplatz"},
+        ),
+    ],
+)
+async def test_a_first_question_names_the_right_office_first(
+    stack, question, language, city, first_offices
+):
+    answer = joined(await say(stack, question))
+    assert first_office_named(answer, city, language) in first_offices, answer
