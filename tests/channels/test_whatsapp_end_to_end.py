@@ -20,6 +20,7 @@ from bot.directory.places import find_city
 from bot.directory.ranking import services_for_topic
 from bot.eligibility import Profile
 from bot.languages import ENDONYMS
+from bot.needs import need_in_text
 from tests.support.graph_api import (
     GraphApiStandIn,
     meta_bytes,
@@ -123,7 +124,13 @@ async def best_registration_office(stack: Stack, language: str) -> str:
     async with sessions() as session:
         city = await find_city(session, "Dortmund")
         (best, *_) = await services_for_topic(
-            session, city, "registration", language, datetime.now(UTC), profile=Profile()
+            session,
+            city,
+            "registration",
+            language,
+            datetime.now(UTC),
+            profile=Profile(),
+            need=need_in_text("registration", REGISTRATION_DE),
         )
         name = best.card()["name"]
     await dispose_engines()

@@ -23,6 +23,7 @@ from bot.i18n.catalog import gettext
 from bot.i18n.domain_responses import load_responses
 from bot.i18n.service_card import render_service_card
 from bot.i18n.service_details import render_service_details
+from bot.needs import need_in_text
 from bot.web.nlg import render_text
 from tests.support.stack import MODEL, REPO, Stack, build_sample_directory, sqlite_url
 
@@ -62,32 +63,43 @@ def joined(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
-async def expected_status_line(stack: Stack, topic: str, language: str) -> tuple[str, str]:
-    """The best office's name and its opening line, as the directory says right now."""
+async def ranked_in_dortmund(stack: Stack, topic: str, language: str, question: str) -> list:
+    """The offices a topic question in Dortmund gets, ranked as the actions rank them right
+    now (no profile; the need the question names, bot/needs.py)."""
     sessions = session_maker(get_engine(sqlite_url(stack.directory_db)))
     async with sessions() as session:
         city = await find_city(session, "Dortmund")
-        (best, *_) = await services_for_topic(
-            session, city, topic, language, datetime.now(UTC), profile=NO_PROFILE
+        answers = await services_for_topic(
+            session,
+            city,
+            topic,
+            language,
+            datetime.now(UTC),
+            profile=NO_PROFILE,
+            need=need_in_text(topic, question),
         )
-        card = best.card()
     await dispose_engines()
+    return answers
+
+
+async def expected_status_line(
+    stack: Stack, topic: str, language: str, question: str
+) -> tuple[str, str]:
+    """The best office's name and its opening line, as the directory says right now."""
+    (best, *_) = await ranked_in_dortmund(stack, topic, language, question)
+    card = best.card()
     rendered = render_service_card(card, language)
     status = next(line for line in rendered.splitlines() if line.startswith("🕒"))
     return card["name"], status
 
 
-async def expected_hours(stack: Stack, topic: str, language: str, option: int) -> str:
+async def expected_hours(
+    stack: Stack, topic: str, language: str, question: str, option: int
+) -> str:
     """The answer to "is it open tomorrow?" about the `option`-th office (0: the first) of a
     topic answer in Dortmund, as the directory says right now."""
-    sessions = session_maker(get_engine(sqlite_url(stack.directory_db)))
-    async with sessions() as session:
-        city = await find_city(session, "Dortmund")
-        answers = await services_for_topic(
-            session, city, topic, language, datetime.now(UTC), profile=NO_PROFILE
-        )
-        details = answers[option].details()
-    await dispose_engines()
+    answers = await ranked_in_dortmund(stack, topic, language, question)
+    details = answers[option].details()
     return render_service_details({"kind": "hours", "services": [details]}, language)
 
 
@@ -119,7 +131,7 @@ def texts(body: dict) -> list[str]:
 async def test_a_registration_question_names_the_office_and_todays_status(stack, text, language):
     replies = await say(stack, text)
     answer = joined(replies)
-    name, status = await expected_status_line(stack, "registration", language)
+    name, status = await expected_status_line(stack, "registration", language, text)
     assert name in answer
     assert status in answer
     assert "📍" in answer  # the address
@@ -192,8 +204,9 @@ async def test_a_number_instead_of_text_gets_no_reply_and_the_conversation_goes_
 
 
 async def test_the_widget_gets_the_offices_for_a_german_question(stack):
-    body = await chat(stack, {"text": "Wo kann ich mich in Dortmund anmelden?"})
-    name, status = await expected_status_line(stack, "registration", "de")
+    question = "Wo kann ich mich in Dortmund anmelden?"
+    body = await chat(stack, {"text": question})
+    name, status = await expected_status_line(stack, "registration", "de", question)
     replies = texts(body)
     assert replies[0] == "Diese Stellen in Dortmund helfen Ihnen beim Thema Wohnung anmelden:"
     assert replies[1].splitlines()[0] == name  # the best office first, with its status
@@ -256,7 +269,8 @@ async def test_somali_is_recognised_and_answered_in_english_and_german(stack):
 
 async def test_german_follow_up_questions_are_about_the_offices_just_shown(stack):
     sender = str(uuid.uuid4())
-    first = joined(await say(stack, "Wo kann ich mich in Dortmund anmelden?", sender))
+    question = "Wo kann ich mich in Dortmund anmelden?"
+    first = joined(await say(stack, question, sender))
     offices = [line for line in first.splitlines() if line.startswith("Bürgerdienste")]
     assert offices, first
 
@@ -267,7 +281,7 @@ async def test_german_follow_up_questions_are_about_the_offices_just_shown(stack
     assert "Geprüft am" in second  # the full card of one office
 
     hours = joined(await say(stack, "hat das morgen offen?", sender))
-    assert hours == await expected_hours(stack, "registration", "de", option=1)
+    assert hours == await expected_hours(stack, "registration", "de", question, option=1)
 
     near = joined(await say(stack, "ich wohne in Hörde", sender))
     assert "Hörder Bahnhofstraße 16" in near.split("Geprüft am")[0]  # nearest office first
@@ -328,36 +342,76 @@ def first_office_named(answer: str, city: str, language: str) -> str | None:
     return min(found)[1] if found else None
 
 
+# Four first questions (issue 10) in every language, with the offices that must come first.
+SCHOOL = {
+    "de": "Wie kann ich mein Kind in Dortmund in der Schule anmelden?",
+    "en": "How can I enrol my child in a school in Dortmund?",
+    "uk": "Як записати дитину до школи в Дортмунді?",
+    "ru": "Как записать ребёнка в школу в Дортмунде?",
+    "ar": "كيف أسجل طفلي في المدرسة في دورتموند؟",
+    "fa": "چطور بچه‌ام را در دورتموند در مدرسه ثبت نام کنم؟",
+    "tr": "Dortmund'da çocuğumu okula nasıl kaydettirebilirim?",
+    "fr": "Comment inscrire mon enfant à l'école à Dortmund ?",
+    "es": "¿Cómo inscribo a mi hijo en la escuela en Dortmund?",
+    "pl": "Jak zapisać dziecko do szkoły w Dortmundzie?",
+}
+JUST_ARRIVED_IN_VIENNA = {
+    "de": "Ich bin gerade in Wien angekommen, wer kann mich beraten?",
+    "en": "I just arrived in Vienna, who can advise me?",
+    "uk": "Я щойно приїхала до Відня, хто може мені порадити?",
+    "ru": "Я только что приехал в Вену, кто может меня проконсультировать?",
+    "ar": "وصلت للتو إلى فيينا، من يمكنه أن يقدم لي المشورة؟",
+    "fa": "تازه به وین آمده‌ام، چه کسی می‌تواند مرا راهنمایی کند؟",
+    "tr": "Viyana'ya yeni geldim, bana kim danışmanlık yapabilir?",
+    "fr": "Je viens d'arriver à Vienne, qui peut me conseiller ?",
+    "es": "Acabo de llegar a Viena, ¿quién me puede asesorar?",
+    "pl": "Właśnie przyjechałem do Wiednia, kto może mi doradzić?",
+}
+WHERE_TO_REGISTER = {
+    "de": "Wo kann ich mich in Dortmund anmelden?",
+    "en": "Where can I register my address in Dortmund?",
+    "uk": "Де я можу зареєструвати адресу в Дортмунді?",
+    "ru": "Где я могу зарегистрировать адрес в Дортмунде?",
+    "ar": "أين يمكنني تسجيل عنواني في دورتموند؟",
+    "fa": "کجا می‌توانم آدرسم را در دورتموند ثبت کنم؟",
+    "tr": "Dortmund'da adres kaydımı nerede yaptırabilirim?",
+    "fr": "Où puis-je déclarer mon adresse à Dortmund ?",
+    "es": "¿Dónde puedo registrar mi domicilio en Dortmund?",
+    "pl": "Gdzie mogę się zameldować w Dortmundzie?",
+}
+HELP_TO_START = {
+    "de": "Ich bin neu in Dortmund, wo bekomme ich Hilfe für den Anfang?",
+    "en": "I'm new in Dortmund, where can I get help to get started?",
+    "uk": "Я нова в Дортмунді, де мені допоможуть на початку?",
+    "ru": "Я недавно в Дортмунде, где мне помогут на первых порах?",
+    "ar": "أنا جديد في دورتموند، أين أجد المساعدة في البداية؟",
+    "fa": "من تازه به دورتموند آمده‌ام، از کجا برای شروع کمک بگیرم؟",
+    "tr": "Dortmund'a yeni geldim, başlangıçta nereden yardım alabilirim?",
+    "fr": "Je suis nouveau à Dortmund, où trouver de l'aide pour commencer ?",
+    "es": "Soy nuevo en Dortmund, ¿dónde me pueden ayudar al principio?",
+    "pl": "Jestem z Polski, gdzie w Dortmundzie dostanę pomoc na początek?",
+}
+NEWCOMER_REGISTRATION_OFFICES = {
+    "do-buergerdienste-international",
+    "do-buergerdienste-eu-erstanmeldung",
+}
+FIRST_QUESTIONS = [
+    # A school question: the school office, not the Kita office.
+    (SCHOOL, "dortmund", {"do-dlzb-neu-zugereiste"}),
+    # Just arrived: the city's first stop.
+    (JUST_ARRIVED_IN_VIENNA, "wien", {"wi-startwien-startcoaching"}),
+    # Registering: an office for newcomers, not the one for moves inside the city.
+    (WHERE_TO_REGISTER, "dortmund", NEWCOMER_REGISTRATION_OFFICES),
+    (HELP_TO_START, "dortmund", {"do-migrado-friedensplatz"}),
+]
+
+
 @pytest.mark.parametrize(
     ("question", "language", "city", "first_offices"),
     [
-        # A school question: the school office, not the Kita office.
-        (
-            "Dortmund'da çocuğumu okula nasıl kaydettirebilirim?",
-            "tr",
-            "dortmund",
-            {"do-dlzb-neu-zugereiste"},
-        ),
-        # Just arrived: the city's first stop.
-        (
-            "Je viens d'arriver à Vienne, qui peut me conseiller ?",
-            "fr",
-            "wien",
-            {"wi-startwien-startcoaching"},
-        ),
-        # Registering: an office for newcomers, not the one for moves inside the city.
-        (
-            "Wo kann ich mich in Dortmund anmelden?",
-            "de",
-            "dortmund",
-            {"do-buergerdienste-international", "do-buergerdienste-eu-erstanmeldung"},
-        ),
-        (
-            "Jestem z Polski, gdzie w Dortmundzie dostanę pomoc na początek?",
-            "pl",
-            "dortmund",
-            {"do-migrado-friedensplatz"},
-        ),
+        (questions[language], language, city, offices)
+        for questions, city, offices in FIRST_QUESTIONS
+        for language in questions
     ],
 )
 async def test_a_first_question_names_the_right_office_first(
