@@ -83,14 +83,23 @@ def whatsapp_messages(replies: Sequence[Reply], sender: WhatsAppSender) -> list[
     return messages
 
 
+# WhatsApp's bold is *…*: a "*" inside a name ("Bürger*innen") would end it early, so it is
+# shown as the look-alike U+2217 (dropping it would change the word).
+BOLD_SAFE_STAR = "\u2217"
+
+
+def bold_safe(text: str) -> str:
+    """`text` to put between WhatsApp's bold stars."""
+    return text.replace("*", BOLD_SAFE_STAR)
+
+
 def compact_card(card: Mapping[str, Any], full_text: str) -> str:
     """An office in a few lines: bold name, why it fits, today's status, address, phone;
     the full plain text when the card has no lines."""
     lines = card.get("lines")
     if not isinstance(lines, Mapping) or not _filled(lines.get("name")):
         return full_text
-    # A "*" inside the name would end the bold early.
-    shown = [f"*{lines['name'].replace('*', '').strip()}*"]
+    shown = [f"*{bold_safe(lines['name'].strip())}*"]
     shown += [lines[key].strip() for key in COMPACT_CARD_LINES if _filled(lines.get(key))]
     return "\n".join(shown)
 

@@ -61,8 +61,10 @@ class RankWeights:
     specialised: float = 2.0
     reviewed: float = 0.5  # its facts were confirmed within their review interval
     # For the need inside the topic the question names (or the topic's default need):
-    # the school office for a school question, not the Kita office.
-    need: float = 4.0
+    # the school office for a school question, not the Kita office or a general advice
+    # centre that speaks the user's language. It outweighs all the rest together but
+    # being ruled out by what the user said.
+    need: float = 8.0
     for_group: float = 2.0  # for a group the user said they are in
     age_fits: float = 1.0  # for the user's age
     ruled_out: float = -4.0  # what the user said rules it out (replaces the two above)

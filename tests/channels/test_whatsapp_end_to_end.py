@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from bot.channels.pseudonyms import sender_id
+from bot.channels.whatsapp_render import bold_safe
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.places import find_city
 from bot.directory.ranking import services_for_topic
@@ -157,8 +158,10 @@ async def test_a_german_answer_shows_a_compact_card_a_map_pin_and_follow_up_choi
     await post(stack, notification(text_from(BORIS, REGISTRATION_DE)))
     sent = await answers(graph, BORIS, at_least=3)
     name = await best_registration_office(stack, "de")
-    card = next(m for m in sent if m["type"] == "text" and name in m["text"]["body"])
-    assert card["text"]["body"].startswith(f"*{name}*\n")
+    shown = bold_safe(name)  # "EU-Bürger*innen" in bold
+    card = next((m for m in sent if m["type"] == "text" and shown in m["text"]["body"]), None)
+    assert card is not None, (name, sent)
+    assert card["text"]["body"].startswith(f"*{shown}*\n")
     assert "Geprüft am" not in card["text"]["body"]  # the long notes come when asked
     assert [m["type"] for m in sent].count("location") == 1
     follow_ups = [m for m in sent if m["type"] == "interactive" and not is_language_menu(m)]

@@ -274,3 +274,10 @@ def test_senders_are_forgotten_after_their_time_and_beyond_the_bound():
     assert senders.get("s2", now=30).phone == "222"
     assert senders.get("s2", now=125) is None  # 105 s after its last message
     assert senders.get("s3", now=125).phone == "333"
+
+
+def test_a_gender_star_in_an_office_name_does_not_end_the_bold_early():
+    card = {"lines": {"name": "Erstanmeldung EU-Bürger*innen", "status": "Geöffnet"}}
+    body = compact_card(card, "full text")
+    assert body.splitlines()[0] == "*Erstanmeldung EU-Bürger\u2217innen*"
+    assert body.count("*") == 2
