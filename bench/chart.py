@@ -28,20 +28,23 @@ def draw(report: dict, path: Path) -> None:
         latency.plot(levels, [row.get("p95_ms") for row in rows], marker="o", label=label)
         throughput.plot(levels, [row["throughput_msg_s"] for row in rows], marker="o", label=label)
     latency.axhline(1000, color="grey", linestyle="--", linewidth=1, label="1 s (issue 11's aim)")
+    # Log scale: the two systems can be two orders of magnitude apart.
+    latency.set_yscale("log")
     latency.set_title("Reply latency p95 (REST)")
-    latency.set_ylabel("ms")
+    latency.set_ylabel("ms (log scale)")
     throughput.set_title("Throughput")
     throughput.set_ylabel("answered messages / s")
+    throughput.set_ylim(bottom=0)
     for axes in (latency, throughput):
         axes.set_xscale("log")
         axes.set_xticks(levels, [str(level) for level in levels])
         axes.set_xlabel("concurrent conversations")
-        axes.set_ylim(bottom=0)
-        axes.grid(alpha=0.3)
+        axes.grid(alpha=0.3, which="both")
         axes.legend()
     load = report["machine"].get("load_average", {})
+    quick = " --quick" if report.get("options", {}).get("quick") else ""
     figure.suptitle(
-        f"make bench, {report['machine']['cpus']} CPUs; load average at start "
+        f"make bench{quick}, {report['machine']['cpus']} CPUs; load average at start "
         f"{load.get('start', '?')}, at end {load.get('end', '?')}"
     )
     figure.tight_layout()
