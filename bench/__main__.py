@@ -210,7 +210,12 @@ def parse_options() -> argparse.Namespace:
         help="a short check that the tool works: 1 and 10 conversations, 4 s each, 10 turns",
     )
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--seconds", type=float, default=12.0, help="per level and system")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="per level and system; the conversations under way then finish",
+    )
     parser.add_argument("--turns", type=int, default=40, help="of the long conversation")
     parser.add_argument("--repeats", type=int, default=3, help="of the long message")
     options = parser.parse_args()

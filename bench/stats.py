@@ -21,6 +21,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[math.ceil(p / 100 * len(ordered)) - 1]
 
 
+SLOWEST_KEPT = 5
+
+
 @dataclass
 class LevelResult:
     """What one load level saw: each answered message's milliseconds, and the failures."""
@@ -29,6 +32,12 @@ class LevelResult:
     errors: int = 0
     error_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # The slowest answers with their messages: where to look first when profiling.
+    slowest: list[tuple[float, str]] = field(default_factory=list)
+
+    def record_answer(self, ms: float, text: str) -> None:
+        self.latencies_ms.append(ms)
+        self.slowest = sorted([*self.slowest, (ms, text)], reverse=True)[:SLOWEST_KEPT]
 
     def record_error(self, what: str) -> None:
         self.errors += 1
@@ -60,6 +69,8 @@ def level_summary(concurrency: int, result: LevelResult) -> dict:
     }
     if answered:
         summary.update(latency_summary(result.latencies_ms))
+    if result.slowest:
+        summary["slowest"] = [{"ms": round(ms, 1), "message": text} for ms, text in result.slowest]
     if result.error_examples:
         summary["error_examples"] = result.error_examples
     return summary

@@ -84,3 +84,12 @@ def test_welcome_desk_is_sent_every_language_with_a_city():
     conversations = SCRIPTS["welcome_desk"].mix
     assert all(c.metadata.get("city") in {"dortmund", "wien"} for c in conversations)
     assert len(SCRIPTS["welcome_desk"].warm_up) == 10
+
+
+def test_the_five_slowest_answers_are_kept_with_their_messages():
+    result = LevelResult()
+    for ms, text in [(90.0, "Hallo"), (1800.0, "Szukam mieszkania"), (40.0, "Danke")] * 3:
+        result.record_answer(ms, text)
+    slowest = level_summary(1, result)["slowest"]
+    assert [s["ms"] for s in slowest] == [1800.0, 1800.0, 1800.0, 90.0, 90.0]
+    assert slowest[0]["message"] == "Szukam mieszkania"
