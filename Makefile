@@ -27,7 +27,7 @@ help:
 	@echo "make test    install everything, then run every check"
 	@echo "make shell   chat with the assistant in the terminal"
 	@echo "make train   train the Rasa model (only when data or config changed)"
-	@echo "make bench   measure reply latency, memory and training time (reports/bench.json)"
+	@echo "make bench   replies under 1-50 concurrent conversations vs bare Rasa (reports/bench.json)"
 	@echo "make eval    NLU quality per language on the held-out sets (reports/eval.json)"
 	@echo "make lint    ruff"
 	@echo "make load-directory   load data/directory/*.yaml into the directory database"

@@ -1,8 +1,12 @@
-"""`make bench`: reply latency, memory and training time, against a bare Rasa baseline.
+"""`make bench`: what users feel, under load, against a bare `rasa init` bot in the same run.
 
-App environment. In one run it trains Welcome Desk's model and a bare `rasa init` model,
-starts both, sends the same number of scripted messages over the REST channel to each,
-and writes reports/bench.json. Numbers are compared within the run, never across machines.
+App environment. In one run it trains (or reuses) Welcome Desk's model and a bare
+`rasa init` model, starts both (same Rasa environment, REST channel), warms both up, then
+measures 1, 10 and 50 concurrent scripted conversations on each, the first and last turns
+of one 40-turn conversation, and the reply to a 20,000-character message. It writes
+reports/bench.json and reports/bench-concurrency.png and prints the comparison. Numbers are
+compared within the run, never across machines; another busy process on the machine
+disturbs them, so the load average at the start and the end is recorded too.
 """
 
 from __future__ import annotations
@@ -13,37 +17,23 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
 
+from bench import load
+from bench.conversations import LONG_MESSAGE, MEDIUM_MESSAGE, SCRIPTS
+from bench.stats import format_table, level_summary, long_conversation_summary
 from tests.support.stack import REPO, Stack, build_sample_directory, free_port
 
 RASA = REPO / ".venv" / "rasa" / "bin" / "rasa"
+RASA_PYTHON = REPO / ".venv" / "rasa" / "bin" / "python"
 REPORT = REPO / "reports" / "bench.json"
-
-# What newcomers send, in German and English, over several turns.
-WELCOME_DESK_CONVERSATIONS = [
-    ["Hallo", "Wo kann ich mich in Dortmund anmelden?", "Danke"],
-    ["Hi", "I need a German course in Vienna", "thanks, bye"],
-    ["Ich suche eine Wohnung", "Dortmund", "tschüss"],
-    ["Where can I get health insurance in Vienna?", "are you a bot?"],
-    ["Wie kann ich mein Diplom in Wien anerkennen lassen?", "ok"],
-    ["I am from Ukraine, where do I register for protection in Dortmund?", "thank you"],
-]
-# The `rasa init` example bot's own conversations, as the baseline's mix.
-BASELINE_CONVERSATIONS = [
-    ["hi", "I am sad", "yes", "bye"],
-    ["hello", "great", "goodbye"],
-    ["hey", "very unhappy", "no", "bye"],
-    ["are you a bot?", "bye"],
-]
+CHART = REPO / "reports" / "bench-concurrency.png"
 
 
 def timed_run(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -70,33 +60,9 @@ def rss_mb(pid: int) -> float:
     return round(total_kb / 1024, 1)
 
 
-async def converse(url: str, conversations: list[list[str]], messages: int) -> list[float]:
-    """Send `messages` messages, conversation by conversation; return each reply's ms."""
-    latencies: list[float] = []
-    async with aiohttp.ClientSession() as http:
-        while len(latencies) < messages:
-            for conversation in conversations:
-                sender = str(uuid.uuid4())
-                for text in conversation:
-                    if len(latencies) >= messages:
-                        return latencies
-                    start = time.perf_counter()
-                    async with http.post(url, json={"sender": sender, "message": text}) as r:
-                        await r.read()
-                        if r.status != 200:
-                            raise RuntimeError(f"{url} answered {r.status} to {text!r}")
-                    latencies.append((time.perf_counter() - start) * 1000)
-    return latencies
-
-
-def summary(latencies: list[float]) -> dict[str, float]:
-    ordered = sorted(latencies)
-    return {
-        "count": len(ordered),
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
-        "max_ms": round(ordered[-1], 1),
-    }
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: how busy the machine was besides the bench."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 async def wait_for_rasa(url: str, process: subprocess.Popen, seconds: int = 240) -> None:
@@ -115,7 +81,41 @@ async def wait_for_rasa(url: str, process: subprocess.Popen, seconds: int = 240)
     raise RuntimeError("the baseline Rasa server did not load its model in time")
 
 
-async def measure(work: Path, model: Path, baseline_dir: Path, messages: int) -> dict:
+async def measure_all(urls: dict[str, str], options: argparse.Namespace) -> dict:
+    """Every measurement, alternating the systems so a busy spell hits both alike."""
+    for system, url in urls.items():
+        print(f"==> warming up {system}")
+        await load.warm_up(url, SCRIPTS[system].warm_up)
+    concurrency: dict[str, list[dict]] = {system: [] for system in urls}
+    for level in options.levels:
+        for system, url in urls.items():
+            result = await load.run_level(url, SCRIPTS[system].mix, level, options.seconds)
+            row = level_summary(level, result)
+            concurrency[system].append(row)
+            print(
+                f"    {system:<13}{level:>3} conversations: {row['throughput_msg_s']:>6} msg/s, "
+                f"p95 {row.get('p95_ms', '–')} ms, {row['errors']} errors of {row['messages']}"
+            )
+    long_conversation = {}
+    for system, url in urls.items():
+        print(f"==> one conversation of {options.turns} turns with {system}")
+        turns = await load.long_conversation(url, SCRIPTS[system].long_block, options.turns)
+        long_conversation[system] = long_conversation_summary(turns)
+    long_message: dict[str, dict] = {system: {} for system in urls}
+    for system, url in urls.items():
+        print(f"==> a 500- and a {len(LONG_MESSAGE):,}-character message to {system}")
+        first_turn = SCRIPTS[system].long_block
+        for text in (MEDIUM_MESSAGE, LONG_MESSAGE):
+            timing = await load.one_message_timings(url, first_turn, text, options.repeats)
+            long_message[system][f"chars_{len(text)}"] = timing
+    return {
+        "concurrency": concurrency,
+        "long_conversation": long_conversation,
+        "long_message": long_message,
+    }
+
+
+async def measure(work: Path, model: Path, baseline_dir: Path, options: argparse.Namespace) -> dict:
     stack = Stack(work / "stack", model=model)
     stack.workdir.mkdir()
     await build_sample_directory(stack.directory_db)
@@ -134,60 +134,108 @@ async def measure(work: Path, model: Path, baseline_dir: Path, messages: int) ->
         await stack.wait_until_ready()
         baseline_url = f"http://127.0.0.1:{port}"
         await wait_for_rasa(baseline_url, baseline)
-        rest = "/webhooks/rest/webhook"
-        # Warm up both (first calls load lazily), then measure.
-        await converse(stack.rasa + rest, WELCOME_DESK_CONVERSATIONS, 10)
-        await converse(baseline_url + rest, BASELINE_CONVERSATIONS, 10)
-        ours = summary(await converse(stack.rasa + rest, WELCOME_DESK_CONVERSATIONS, messages))
-        base = summary(await converse(baseline_url + rest, BASELINE_CONVERSATIONS, messages))
+        results = await measure_all({"welcome_desk": stack.rasa, "baseline": baseline_url}, options)
         memory = {name: rss_mb(p.pid) for name, p in stack.processes.items()}
         memory["baseline_rasa"] = rss_mb(baseline.pid)
+        dead = [name for name, alive in stack.alive().items() if not alive]
+        if dead:
+            raise RuntimeError(
+                f"{dead} exited during the bench:\n" + "\n".join(map(stack.log, dead))
+            )
     finally:
         stack.stop()
         baseline.terminate()
         baseline.wait(timeout=30)
-    return {"welcome_desk": ours, "baseline": base, "rss_mb": memory}
+    return {**results, "memory": {"rss_mb": memory}}
 
 
-def print_table(report: dict) -> None:
-    ours, base = report["latency"]["welcome_desk"], report["latency"]["baseline"]
+def one_conversation_latency(concurrency: dict[str, list[dict]]) -> dict:
+    """The `latency` key (one conversation at a time, as before): the level-1 numbers."""
+    latency = {}
+    for system, rows in concurrency.items():
+        row = next((r for r in rows if r["concurrency"] == 1), None)
+        if row and row.get("count"):
+            latency[system] = {
+                key: row[key] for key in ("count", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+            }
+    return latency
+
+
+def draw_chart(report_path: Path, chart_path: Path) -> None:
+    """Draw the chart in the Rasa environment (bench/chart.py says why); warn if it fails."""
+    done = subprocess.run(
+        [str(RASA_PYTHON), str(REPO / "bench" / "chart.py"), str(report_path), str(chart_path)],
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        print(f"the chart was not drawn ({RASA_PYTHON} failed):\n{done.stderr[-2000:]}")
+
+
+def print_report(report: dict) -> None:
     print()
-    print(f"{'reply latency (REST)':<28}{'Welcome Desk':>14}{'bare Rasa':>12}{'ratio':>8}")
-    for key in ("p50_ms", "p95_ms", "max_ms"):
-        ratio = ours[key] / base[key] if base[key] else float("nan")
-        print(f"{key:<28}{ours[key]:>14.1f}{base[key]:>12.1f}{ratio:>8.2f}")
-    print(f"{'messages':<28}{ours['count']:>14}{base['count']:>12}")
+    print(format_table(report))
     print()
     print(f"{'resident memory (MB)':<28}")
-    for name, mb in report["latency"]["rss_mb"].items():
+    for name, mb in report["memory"]["rss_mb"].items():
         print(f"  {name:<26}{mb:>14.1f}")
     training = report.get("training_seconds")
-    if training:
-        print()
-        ours_s, base_s = training["welcome_desk"], training["baseline"]
-        ours_text = f"{ours_s:.1f}" if ours_s is not None else "not timed"
-        print(f"{'training time (s)':<28}{ours_text:>14}{base_s:>12.1f}")
-    print(f"\nwritten to {REPORT.relative_to(REPO)}")
+    ours_s, base_s = training["welcome_desk"], training["baseline"]
+    print(f"\n{'training time (s)':<28}{_seconds(ours_s):>14}{_seconds(base_s):>12}")
+    load_avg = report["machine"]["load_average"]
+    print(f"load average (1, 5, 15 min): at start {load_avg['start']}, at end {load_avg['end']}")
+    print(f"\nwritten to {REPORT.relative_to(REPO)} and {CHART.relative_to(REPO)}")
 
 
-def main() -> int:
+def _seconds(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else "not timed"
+
+
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--messages", type=int, default=150, help="messages per system")
     parser.add_argument(
         "--model",
         type=Path,
         help="use this trained model instead of training one (its training is then not timed)",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="use this `rasa init` folder (with a trained model) instead of creating one",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short check that the tool works: 1 and 10 conversations, 4 s each, 10 turns",
+    )
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="per level and system; the conversations under way then finish",
+    )
+    parser.add_argument("--turns", type=int, default=40, help="of the long conversation")
+    parser.add_argument("--repeats", type=int, default=3, help="of the long message")
+    options = parser.parse_args()
+    if options.quick:
+        options.levels, options.seconds, options.turns, options.repeats = [1, 10], 4.0, 10, 1
+    return options
+
+
+def main() -> int:
+    options = parse_options()
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONWARNINGS": "ignore",
     }
+    load_at_start = load_average()
     with tempfile.TemporaryDirectory(prefix="welcome-desk-bench-") as tmp:
         work = Path(tmp)
-        model = args.model
+        model = options.model
         ours_seconds = None
         if model is None:
             print("==> training Welcome Desk's model from scratch (timed)")
@@ -206,31 +254,47 @@ def main() -> int:
                 env,
             )
             model = work / "models" / "bench.tar.gz"
-        print("==> creating and training the bare `rasa init` baseline (timed)")
-        baseline_dir = work / "baseline"
-        baseline_dir.mkdir()
-        baseline_seconds = timed_run(
-            [str(RASA), "init", "--no-prompt", "--quiet", "--init-dir", str(baseline_dir)],
-            work,
-            env,
+        baseline_dir = options.baseline
+        baseline_seconds = None
+        if baseline_dir is None:
+            print("==> creating and training the bare `rasa init` baseline (timed)")
+            baseline_dir = work / "baseline"
+            baseline_dir.mkdir()
+            baseline_seconds = timed_run(
+                [str(RASA), "init", "--no-prompt", "--quiet", "--init-dir", str(baseline_dir)],
+                work,
+                env,
+            )
+        print(
+            f"==> measuring {', '.join(map(str, options.levels))} concurrent conversations, "
+            f"{options.seconds:g} s each, on each system over the REST channel"
         )
-        print(f"==> measuring {args.messages} replies from each over the REST channel")
-        latency = asyncio.run(measure(work, model.resolve(), baseline_dir, args.messages))
+        results = asyncio.run(measure(work, model.resolve(), baseline_dir.resolve(), options))
     report = {
         "machine": {
             "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
+            "load_average": {"start": load_at_start, "end": load_average()},
         },
-        "latency": latency,
+        "options": {
+            "levels": options.levels,
+            "seconds_per_level": options.seconds,
+            "long_conversation_turns": options.turns,
+            "long_message_repeats": options.repeats,
+            "quick": options.quick,
+        },
+        "latency": one_conversation_latency(results["concurrency"]),
+        **results,
         "training_seconds": {
             "welcome_desk": round(ours_seconds, 1) if ours_seconds is not None else None,
-            "baseline": round(baseline_seconds, 1),
+            "baseline": round(baseline_seconds, 1) if baseline_seconds is not None else None,
         },
     }
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=2))
-    print_table(report)
+    REPORT.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    draw_chart(REPORT, CHART)
+    print_report(report)
     shutil.rmtree(REPO / ".rasa", ignore_errors=True)
     return 0
 
