@@ -32,7 +32,12 @@ from tests.support.graph_api import (
     text_from,
     user_message,
 )
-from tests.support.stack import MODEL, Stack, build_sample_directory, free_port, sqlite_url
+from tests.support.stack import (
+    Stack,
+    free_port,
+    running_stack,
+    sqlite_url,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -57,9 +62,7 @@ def graph_port() -> int:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, graph_port: int) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    stack = Stack(
+    with running_stack(
         tmp_path_factory.mktemp("whatsapp-e2e"),
         WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
         WHATSAPP_APP_SECRET=APP_SECRET,
@@ -67,14 +70,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, graph_port: int) -> Iterator
         WHATSAPP_PHONE_NUMBER_ID="106540352242922",
         WHATSAPP_API_BASE_URL=f"http://127.0.0.1:{graph_port}/v21.0",
         CHANNEL_SECRET=CHANNEL_SECRET,
-    )
-    asyncio.run(build_sample_directory(stack.directory_db))
-    stack.start()
-    try:
-        asyncio.run(stack.wait_until_ready())
+    ) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

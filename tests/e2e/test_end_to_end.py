@@ -6,7 +6,6 @@ on free ports with a private directory database and tracker store.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,7 +24,12 @@ from bot.i18n.service_card import render_service_card
 from bot.i18n.service_details import render_service_details
 from bot.needs import need_in_text
 from bot.web.nlg import render_text
-from tests.support.stack import MODEL, REPO, Stack, build_sample_directory, sqlite_url
+from tests.support.stack import (
+    REPO,
+    Stack,
+    running_stack,
+    sqlite_url,
+)
 
 RESPONSES = load_responses()
 FSI, PDI = "\u2068", "\u2069"
@@ -37,16 +41,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    stack = Stack(tmp_path_factory.mktemp("e2e"))
-    asyncio.run(build_sample_directory(stack.directory_db))
-    stack.start()
-    try:
-        asyncio.run(stack.wait_until_ready())
+    with running_stack(tmp_path_factory.mktemp("e2e")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 async def say(stack: Stack, text, sender: str | None = None, **metadata) -> list[dict]:

@@ -7,7 +7,6 @@ the accessibility reports go to reports/screenshots/ and reports/ (test artifact
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from bot.channels.pseudonyms import sender_id
 from bot.i18n.catalog import gettext
 from bot.i18n.domain_responses import load_responses
-from tests.support.stack import MODEL, REPO, Stack, build_sample_directory
+from tests.support.stack import REPO, Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -44,16 +43,8 @@ ANSWER_SECONDS = 60_000  # ms: the first answers wait for the model to warm up
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    stack = Stack(tmp_path_factory.mktemp("widget"), CHANNEL_SECRET=SECRET)
-    asyncio.run(build_sample_directory(stack.directory_db))
-    stack.start()
-    try:
-        asyncio.run(stack.wait_until_ready())
+    with running_stack(tmp_path_factory.mktemp("widget"), CHANNEL_SECRET=SECRET) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")

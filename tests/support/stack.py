@@ -8,11 +8,13 @@ only the ports, stores and model set by environment variables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -147,3 +149,18 @@ class Stack:
             return False
         # Rasa answers /status before its model is loaded; wait for the model.
         return not url.endswith("/status") or bool(body.get("model_file"))
+
+
+@contextlib.contextmanager
+def running_stack(workdir: Path, **environment: str) -> Iterator[Stack]:
+    """A stack with the sample directory, started and ready; stopped on leaving."""
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+    stack = Stack(workdir, **environment)
+    asyncio.run(build_sample_directory(stack.directory_db))
+    stack.start()
+    try:
+        asyncio.run(stack.wait_until_ready())
+        yield stack
+    finally:
+        stack.stop()
