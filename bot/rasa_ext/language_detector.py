@@ -25,11 +25,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from bot.languages import SUPPORTED_LANGUAGES
+from bot.rasa_ext.normalizer import MAX_MESSAGE_CHARS
 
 LANGUAGE = "language"
 CLASSIFIER_FILE = "language_classifier.joblib"
-# The start of a message says its language; the rest only costs time.
-MAX_CHARS = 1000
 # Below this, our classifier has not seen anything like the message.
 OURS_SURE = 0.6
 # Lingua this sure of a language we cannot chat in outweighs our classifier unless that is
@@ -141,7 +140,7 @@ class LanguageDetector(GraphComponent):
         """The most likely language of `text` and the confidence in it (0..1)."""
         if not text or not text.strip():
             return {"code": None, "confidence": 0.0}
-        text = text[:MAX_CHARS]
+        text = text[:MAX_MESSAGE_CHARS]  # the detector runs before the normalizer cuts
         if _mostly_ethiopic(text):
             # Ge'ez script: Tigrinya (Amharic uses it too; both get the same answer).
             return {"code": "ti", "confidence": 1.0}

@@ -24,6 +24,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.folding import ARABIC_DIACRITICS, LETTER_FOLDS, fold_letters
 
 TRUNCATED = "truncated"
+# Longer messages are cut to this many characters before anything reads them: the start of
+# a message says what it is about, and the rest only costs time (a 20,000-character message
+# took 2.4 s to classify, nearly all of it embedding the whole text).
+MAX_MESSAGE_CHARS = 1000
 # The text before normalising, for components that read it as written, and where each of
 # its characters went (neither is in the parse result).
 TEXT_AS_WRITTEN = "text_as_written"
@@ -77,7 +81,7 @@ class TextNormalizer(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"max_chars": 1000}
+        return {"max_chars": MAX_MESSAGE_CHARS}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.max_chars = int(config["max_chars"])
@@ -96,13 +100,15 @@ class TextNormalizer(GraphComponent):
         text = message.get(TEXT)
         if not isinstance(text, str):
             return
+        if len(text) > self.max_chars:
+            # Cut as written, so every later component (and the embedding of the text as
+            # written) reads at most `max_chars` characters.
+            text = text[: self.max_chars]
+            if mark:
+                message.set(TRUNCATED, True, add_to_output=True)
         cleaned, positions = normalize_with_offsets(text)
         message.set(TEXT_AS_WRITTEN, text)
         message.set(POSITIONS, positions)
-        if len(cleaned) > self.max_chars:
-            cleaned = cleaned[: self.max_chars]
-            if mark:
-                message.set(TRUNCATED, True, add_to_output=True)
         message.set(TEXT, cleaned)
         for entity in message.get(ENTITIES) or []:
             entity["start"], entity["end"] = positions[entity["start"]], positions[entity["end"]]
