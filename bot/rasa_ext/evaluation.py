@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +52,22 @@ async def predict(model: Path, texts: list[str]) -> list[dict[str, Any]]:
     return [await agent.parse_message(text) for text in texts]
 
 
+def by_language(
+    examples: list[Example], parses: list[dict[str, Any]]
+) -> Iterator[tuple[str, list[tuple[Example, dict[str, Any]]]]]:
+    """Each language's (example, parse) pairs, then all of them as "all"."""
+    pairs = list(zip(examples, parses, strict=True))
+    for language in sorted({language for language, _, _ in examples}):
+        yield language, [(example, parse) for example, parse in pairs if example[0] == language]
+    yield "all", pairs
+
+
 def score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-language and overall metrics, the confusion counts and the worst confusions."""
     from sklearn.metrics import accuracy_score, f1_score
 
     report: dict[str, Any] = {"languages": {}}
-    languages = sorted({language for language, _, _ in examples})
-    for language in languages + ["all"]:
-        rows = [
-            (example, parse)
-            for example, parse in zip(examples, parses, strict=True)
-            if language in ("all", example[0])
-        ]
+    for language, rows in by_language(examples, parses):
         truth = [example[2] for example, _ in rows]
         guess = [(parse.get("intent") or {}).get("name") or "None" for _, parse in rows]
         long_rows = [
@@ -128,13 +133,7 @@ def blind_score(examples: list[Example], parses: list[dict[str, Any]]) -> dict[s
     bot.topics.topics_to_clarify), and how often it is right after at most that one tap
     (chosen right, or the right topic among those offered)."""
     report: dict[str, Any] = {}
-    languages = sorted({language for language, _, _ in examples})
-    for language in languages + ["all"]:
-        rows = [
-            (example, parse)
-            for example, parse in zip(examples, parses, strict=True)
-            if language in ("all", example[0])
-        ]
+    for language, rows in by_language(examples, parses):
         chosen = [(parse.get("intent") or {}).get("name") for _, parse in rows]
         ranked = [ranked_intents(parse) for _, parse in rows]
         truth = [example[2] for example, _ in rows]
