@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import holidays
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,14 +47,20 @@ def service_closures(service: ServiceFacts, language: str) -> list[Closure]:
     ]
 
 
+def city_calendar(
+    city: City, now: datetime, language: str
+) -> tuple[ZoneInfo, holidays.HolidayBase]:
+    """The city's time zone and its public holidays around `now`, named in `language`."""
+    tz = ZoneInfo(city.timezone)
+    year = now.astimezone(tz).year
+    return tz, region_holidays(city.country, city.holiday_subdivision, year, language)
+
+
 def service_status(
     service: ServiceFacts, city: City, now: datetime, language: str
 ) -> OpeningStatus:
     """Where `service` stands at `now`, with the city's public holidays and its closures."""
-    tz = ZoneInfo(city.timezone)
-    public_holidays = region_holidays(
-        city.country, city.holiday_subdivision, now.astimezone(tz).year, language
-    )
+    tz, public_holidays = city_calendar(city, now, language)
     return opening_status(
         service.hours,
         now,
@@ -67,10 +74,7 @@ def service_week(
     service: ServiceFacts, city: City, now: datetime, language: str, days: int = 7
 ) -> list[DayPlan]:
     """The service's opening on each of `days` local days from today (empty: unknown)."""
-    tz = ZoneInfo(city.timezone)
-    public_holidays = region_holidays(
-        city.country, city.holiday_subdivision, now.astimezone(tz).year, language
-    )
+    tz, public_holidays = city_calendar(city, now, language)
     return day_plans(
         service.hours, now, tz, public_holidays, service_closures(service, language), days
     )

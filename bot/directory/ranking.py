@@ -15,13 +15,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, bindparam, exists, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import Reason
-from bot.directory.answers import ServiceAnswer, load_answers
+from bot.directory.answers import ServiceAnswer, city_calendar, load_answers
 from bot.directory.facts import is_review_due
 from bot.directory.models import (
     TOPICS_TAXONOMY,
@@ -35,7 +34,6 @@ from bot.directory.models import (
 from bot.directory.nearest import haversine_m, located_offices_query
 from bot.directory.opening_hours import Closure, OpeningStatus, WeeklyHours, opening_status
 from bot.directory.places import Place
-from bot.directory.public_holidays import region_holidays
 from bot.directory.sql import (
     closure_day_rows,
     has_topic,
@@ -324,10 +322,7 @@ async def services_for_topic(
 
     # Opening status only depends on the hours and closures (same city, same moment), and
     # many offices share them: work each combination out once.
-    tz = ZoneInfo(city.timezone)
-    public_holidays = region_holidays(
-        city.country, city.holiday_subdivision, now.astimezone(tz).year, language
-    )
+    tz, public_holidays = city_calendar(city, now, language)
     statuses: dict[tuple[frozenset, frozenset], float] = {}
 
     def opening(candidate: Candidate) -> float:
