@@ -13,10 +13,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from aiohttp import web
+
 from bot.channels.messages import Inbound, Reply
 from bot.channels.pseudonyms import sender_id
 from bot.channels.rasa import RasaClient
 from bot.channels.recent import RecentIds
+from bot.settings import Settings
 
 Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
 
@@ -67,3 +70,9 @@ class Gateway:
                 del self._turns[sender]
             else:
                 self._turns[sender] = (lock, count - 1)
+
+
+# Where the web app keeps the gateway and the settings the channels were set up with
+# (bot/channels/web.py fills them; each channel's routes read them).
+GATEWAY_KEY = web.AppKey("gateway", Gateway)
+CHANNEL_SETTINGS_KEY = web.AppKey("channel_settings", Settings)

@@ -9,13 +9,11 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels import whatsapp, widget
-from bot.channels.gateway import Gateway
+from bot.channels.gateway import CHANNEL_SETTINGS_KEY, GATEWAY_KEY, Gateway
 from bot.channels.pseudonyms import channel_secret
 from bot.channels.rasa import RasaClient
 from bot.settings import REPO_ROOT, Settings
 
-GATEWAY_KEY = web.AppKey("gateway", Gateway)
-CHANNEL_SETTINGS_KEY = web.AppKey("channel_settings", Settings)
 # How long the gateway waits for Rasa's answer to one message.
 RASA_TIMEOUT_SECONDS = 30
 

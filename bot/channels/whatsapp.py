@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.gateway import Gateway
+from bot.channels.gateway import CHANNEL_SETTINGS_KEY, GATEWAY_KEY, Gateway
 from bot.channels.messages import Inbound, Reply
 from bot.channels.rasa import RasaUnavailable
 from bot.channels.whatsapp_client import GraphClient, GraphError
@@ -200,9 +200,6 @@ WHATSAPP_KEY = web.AppKey("whatsapp", WhatsAppChannel)
 
 def setup(app: web.Application) -> None:
     """Add the WhatsApp webhook to `app` when the channel is configured."""
-    # Imported here: bot.channels.web imports this module before it defines its keys.
-    from bot.channels.web import CHANNEL_SETTINGS_KEY, GATEWAY_KEY
-
     found: Settings = app[CHANNEL_SETTINGS_KEY]
     if not found.whatsapp_enabled:
         logger.info("The WhatsApp channel is off: set %s to turn it on.", ", ".join(WHATSAPP_NAMES))

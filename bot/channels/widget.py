@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels import web as channel_app
+from bot.channels.gateway import GATEWAY_KEY
 from bot.channels.messages import Inbound, Reply
 from bot.channels.rasa import RasaUnavailable
 from bot.channels.widget_answers import RecentAnswers
@@ -88,7 +88,7 @@ async def push_to_widget(app: web.Application, conversation: str, replies: Seque
     async def deliver(replies: Sequence[Reply]) -> None:
         app[WIDGET_KEY].events.publish(conversation, replies)
 
-    await app[channel_app.GATEWAY_KEY].push(CHANNEL, conversation, replies, deliver)
+    await app[GATEWAY_KEY].push(CHANNEL, conversation, replies, deliver)
 
 
 async def handle_widget_js(request: web.Request) -> web.FileResponse:
@@ -111,7 +111,7 @@ async def handle_message(request: web.Request) -> web.Response:
     widget = request.config_dict[WIDGET_KEY]
     answer = widget.answers.find(conversation, message_id)
     if answer is None:
-        gateway = request.config_dict[channel_app.GATEWAY_KEY]
+        gateway = request.config_dict[GATEWAY_KEY]
         if gateway.is_repeat(inbound):
             # Answered longer ago than the answers are kept: the widget has it already.
             return web.json_response({"replies": [], "repeat": True})
