@@ -1,7 +1,9 @@
 """Command line for the directory: `python -m bot.directory migrate|check|load [FILE ...]`.
 
 App environment. Without FILE arguments, `check` and `load` use the sample files in
-data/directory/. Exit status 1 and a list of problems when a file is wrong.
+data/directory/. Exit status 1 and a list of problems when a file is wrong. `load` prints
+what it changed; services staff edited in the console are kept as they are unless
+`--overwrite-staff-edits` is given, and `--dry-run` shows the changes without making them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.directory", description=__doc__)
     parser.add_argument("command", choices=("migrate", "check", "load"))
     parser.add_argument("files", nargs="*", type=Path, help="city data files (YAML)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="load: show what would change, change nothing"
+    )
+    parser.add_argument(
+        "--overwrite-staff-edits",
+        action="store_true",
+        help="load: take the file's version of services that staff edited (kept in history)",
+    )
     args = parser.parse_args(argv)
     files = args.files or sample_files()
     try:
@@ -32,23 +42,26 @@ def main(argv: list[str] | None = None) -> int:
                     f"({active} active), no problems"
                 )
             return 0
-        return asyncio.run(_write(args.command, files))
+        return asyncio.run(_write(args, files))
     except DirectoryFileError as error:
         print(error, file=sys.stderr)
         print("Nothing was written.", file=sys.stderr)
         return 1
 
 
-async def _write(command: str, files: list[Path]) -> int:
+async def _write(args: argparse.Namespace, files: list[Path]) -> int:
     url = database_url()
     try:
         await upgrade_async(url)
-        if command == "load":
-            for report in await load_files(session_maker(), files):
-                print(
-                    f"loaded {report.city}: {report.services} services "
-                    f"({report.active_services} active)"
-                )
+        if args.command == "load":
+            plans = await load_files(
+                session_maker(),
+                files,
+                overwrite_staff_edits=args.overwrite_staff_edits,
+                dry_run=args.dry_run,
+            )
+            for plan in plans:
+                print(("would load " if args.dry_run else "loaded ") + plan.summary())
         else:
             print("directory database is up to date")
     except OSError as error:

@@ -32,6 +32,7 @@ from bot.directory.opening_hours import (
 )
 from bot.directory.phones import display_phone
 from bot.directory.public_holidays import region_holidays
+from bot.directory.sql import is_listed
 
 
 def text_languages(language: str, city: City) -> tuple[str, ...]:
@@ -249,7 +250,7 @@ async def services_for_language(
         select(Service.id)
         .where(
             Service.city_id == city.id,
-            Service.status == "active",
+            is_listed(),
             or_(speaks, Service.interpreters.is_(True)),
         )
         .order_by(

@@ -293,54 +293,77 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
 
     for index, service in enumerate(directory.services):
         entry = f"service {service.id!r} (services[{index}])"
-        if service.organization not in organization_ids:
-            add(entry, "organization", f"unknown organization {service.organization!r}")
-        for required in dict.fromkeys(required_names):
-            if required not in service.name:
-                add(entry, "name", f"a name in {required!r} is required")
-        for topic in service.topics:
-            if topic not in TOPICS:
-                add(entry, "topics", f"unknown topic {topic!r}; known: {', '.join(TOPICS)}")
-        for i, need in enumerate(service.needs):
-            if need not in NEED_CODES:
-                add(entry, f"needs[{i}]", f"unknown need {need!r}; known: {', '.join(NEED_CODES)}")
-            elif need.split("/")[0] not in service.topics:
-                add(entry, f"needs[{i}]", f"{need!r} is under a topic the service does not have")
-        for i, code in enumerate(service.languages):
-            if not is_language_code(code):
-                add(entry, f"languages[{i}]", _language_code_problem(code))
-        for field_name in ("name", "description", "eligibility", "fees", "documents", "hours_note"):
-            for code in getattr(service, field_name):
-                if not is_language_code(code):
-                    add(entry, field_name, _language_code_problem(code))
-        for i, phone in enumerate(service.phones):
-            try:
-                normalize_phone(phone, city.country)
-            except ValueError as error:
-                add(entry, f"phones[{i}]", str(error))
-        for group in service.eligible_groups:
-            if group not in GROUPS:
-                known = ", ".join(GROUPS)
-                add(entry, "eligible_groups", f"unknown group {group!r}; known: {known}")
-        low, high = service.minimum_age, service.maximum_age
-        if low is not None and high is not None and high < low:
-            add(entry, "maximum_age", "maximum_age is below minimum_age")
-        for i, schedule in enumerate(service.schedules):
-            starts, ends = schedule.valid_from, schedule.valid_to
-            if starts and ends and ends < starts:
-                add(entry, f"schedules[{i}].valid_to", "valid_to is before valid_from")
-        for i, closure in enumerate(service.closures):
-            if closure.to and closure.to < closure.from_:
-                add(entry, f"closures[{i}].to", "'to' is before 'from'")
-            for code in closure.reason:
-                if not is_language_code(code):
-                    add(entry, f"closures[{i}].reason", _language_code_problem(code))
+        for field_name, message in service_problems(
+            service, city.country, required_names, organization_ids
+        ):
+            add(entry, field_name, message)
 
     counselling = next((s for s in directory.services if s.id == city.general_counselling), None)
     if counselling is None:
         add("city", "general_counselling", f"no service with id {city.general_counselling!r}")
     elif counselling.status != "active":
         add("city", "general_counselling", f"service {counselling.id!r} is not active")
+    return problems
+
+
+def service_problems(
+    service: ServiceEntry,
+    country: str,
+    required_names: list[str],
+    organization_ids: set[str],
+) -> list[tuple[str, str]]:
+    """What is wrong with one service beyond its fields' own rules, as (field, message):
+    references, codes, phone numbers, ages and date ranges. The data-file check and the
+    console's and API's edits use it alike."""
+    problems: list[tuple[str, str]] = []
+
+    def add(field: str, message: str) -> None:
+        problems.append((field, message))
+
+    if service.organization not in organization_ids:
+        add("organization", f"unknown organization {service.organization!r}")
+    for required in dict.fromkeys(required_names):
+        if required not in service.name:
+            add("name", f"a name in {required!r} is required")
+    for topic in service.topics:
+        if topic not in TOPICS:
+            add("topics", f"unknown topic {topic!r}; known: {', '.join(TOPICS)}")
+    for i, need in enumerate(service.needs):
+        if need not in NEED_CODES:
+            add(f"needs[{i}]", f"unknown need {need!r}; known: {', '.join(NEED_CODES)}")
+        elif need.split("/")[0] not in service.topics:
+            add(f"needs[{i}]", f"{need!r} is under a topic the service does not have")
+    for i, code in enumerate(service.languages):
+        if not is_language_code(code):
+            add(f"languages[{i}]", _language_code_problem(code))
+    for field_name in ("name", "description", "eligibility", "fees", "documents", "hours_note"):
+        for code in getattr(service, field_name):
+            if not is_language_code(code):
+                add(field_name, _language_code_problem(code))
+    for i, phone in enumerate(service.phones):
+        try:
+            normalize_phone(phone, country)
+        except ValueError as error:
+            add(f"phones[{i}]", str(error))
+    for group in service.eligible_groups:
+        if group not in GROUPS:
+            known = ", ".join(GROUPS)
+            add("eligible_groups", f"unknown group {group!r}; known: {known}")
+    low, high = service.minimum_age, service.maximum_age
+    if low is not None and high is not None and high < low:
+        add("maximum_age", "maximum_age is below minimum_age")
+    for i, schedule in enumerate(service.schedules):
+        if schedule.closes_at <= schedule.opens_at:
+            add(f"schedules[{i}].closes_at", "closes_at must be after opens_at")
+        starts, ends = schedule.valid_from, schedule.valid_to
+        if starts and ends and ends < starts:
+            add(f"schedules[{i}].valid_to", "valid_to is before valid_from")
+    for i, closure in enumerate(service.closures):
+        if closure.to and closure.to < closure.from_:
+            add(f"closures[{i}].to", "'to' is before 'from'")
+        for code in closure.reason:
+            if not is_language_code(code):
+                add(f"closures[{i}].reason", _language_code_problem(code))
     return problems
 
 

@@ -167,7 +167,7 @@ def _facts_query() -> Select:
         .where(ServiceAtLocation.service_id == Service.id)
         .scalar_subquery()
         .label("locations"),
-    ).where(Service.id.in_(bindparam("ids", expanding=True)))
+    ).where(Service.id.in_(bindparam("ids", expanding=True)), Service.deleted_at.is_(None))
 
 
 def _closure(first_day: str, last_day: str, reason: dict | str | None) -> ServiceClosure:

@@ -1,49 +1,100 @@
-"""Import a city's directory from its data file into the database, all or nothing.
+"""Import a city's directory from its data file into the database, all or nothing, without
+dropping what staff changed.
 
-App environment. Every file is checked before anything is written; a city's rows are
-replaced inside one transaction, so a failed import leaves the old directory as it was.
+App environment. Every file is checked before anything is written, and a whole import is
+one transaction. The database is the source of truth once staff edit it: an import compares
+each service with the file and works out a plan (`ImportPlan`): new services are added,
+services only the file changed are updated, services the file no longer has are deleted
+(softly: restorable), and services that staff edited since (last saved by someone other
+than an import) are kept as staff left them unless the caller asks to overwrite them. The
+plan is printed, or shown in the console before it is applied.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.directory.data_file import DirectoryFile, DirectoryFileError, read_directory_file
+from bot.directory.data_file import (
+    DirectoryFile,
+    DirectoryFileError,
+    ServiceEntry,
+    read_directory_file,
+)
+from bot.directory.editing import delete_service, record_change
+from bot.directory.entries import (
+    entry_document,
+    organization_id,
+    service_entry,
+    service_id,
+    write_service,
+)
 from bot.directory.models import (
     NEEDS_TAXONOMY,
-    Address,
-    Attribute,
     AuditEvent,
     City,
-    Language,
-    Location,
     Organization,
-    Phone,
-    Schedule,
-    ScheduleException,
     Service,
-    ServiceAtLocation,
-    ServiceTranslation,
     TaxonomyTerm,
     stable_id,
 )
-from bot.directory.phones import normalize_phone
 from bot.needs import NEED_CODES
 from bot.topics import TOPICS
 
 SAMPLE_DIRECTORY = Path(__file__).resolve().parents[2] / "data" / "directory"
+# Who an import writes as; a service last saved by anyone else counts as edited by staff.
+IMPORT_ACTOR = "import"
 
 
-@dataclass(frozen=True)
-class LoadReport:
+@dataclass
+class ImportPlan:
+    """What an import of one city does (or did), service by service (by slug)."""
+
     city: str
-    services: int
-    active_services: int
+    new_city: bool = False
+    added: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # slug -> fields
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    # Edited by staff since: slug -> (who saved it last, the fields the file differs in).
+    kept: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    overwritten: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    active_services: int = 0
+
+    @property
+    def services(self) -> int:
+        return (
+            len(self.added)
+            + len(self.changed)
+            + len(self.unchanged)
+            + len(self.kept)
+            + len(self.overwritten)
+        )
+
+    def summary(self) -> str:
+        """One line per kind of change, for the command line."""
+        lines = [
+            f"{self.city}: {self.services} services ({self.active_services} active)"
+            + (", new city" if self.new_city else "")
+        ]
+        if self.added and not self.new_city:
+            lines.append(f"  added: {', '.join(self.added)}")
+        for slug, fields in self.changed.items():
+            lines.append(f"  changed: {slug} ({', '.join(fields)})")
+        if self.removed:
+            lines.append(f"  deleted (restorable in the console): {', '.join(self.removed)}")
+        for slug, (who, fields) in self.overwritten.items():
+            lines.append(f"  overwrote the edit by {who}: {slug} ({', '.join(fields)})")
+        for slug, (who, fields) in self.kept.items():
+            lines.append(
+                f"  kept as {who} edited it: {slug} (the file differs in {', '.join(fields)};"
+                " load with --overwrite-staff-edits to take the file's version)"
+            )
+        return "\n".join(lines)
 
 
 def read_all(paths: list[Path]) -> list[DirectoryFile]:
@@ -60,17 +111,23 @@ def read_all(paths: list[Path]) -> list[DirectoryFile]:
 
 
 async def load_files(
-    sessions: async_sessionmaker[AsyncSession], paths: list[Path], actor: str = "import"
-) -> list[LoadReport]:
-    """Check all files, then load them in one transaction; nothing is written on any problem."""
+    sessions: async_sessionmaker[AsyncSession],
+    paths: list[Path],
+    *,
+    overwrite_staff_edits: bool = False,
+    dry_run: bool = False,
+) -> list[ImportPlan]:
+    """Check all files, then import them in one transaction (rolled back for a dry run);
+    nothing is written on any problem."""
     directories = read_all(paths)
     async with sessions() as session, session.begin():
-        await ensure_taxonomy(session)
-        reports = [
-            await replace_city(session, directory, actor, str(path))
+        plans = [
+            await import_city(session, directory, IMPORT_ACTOR, str(path), overwrite_staff_edits)
             for directory, path in zip(directories, paths, strict=True)
         ]
-    return reports
+        if dry_run:
+            await session.rollback()
+    return plans
 
 
 async def ensure_taxonomy(session: AsyncSession) -> None:
@@ -89,171 +146,135 @@ async def ensure_taxonomy(session: AsyncSession) -> None:
     await session.flush()
 
 
-async def replace_city(
-    session: AsyncSession, directory: DirectoryFile, actor: str, source: str
-) -> LoadReport:
-    """Replace one city's rows by the content of its data file (inside the caller's transaction)."""
-    entry = directory.city
-    city_id = stable_id("city", entry.slug)
-    # Foreign keys cascade: the city's organizations, services and everything below them go.
-    await session.execute(delete(City).where(City.id == city_id))
-    await session.flush()
-
+async def import_city(
+    session: AsyncSession,
+    directory: DirectoryFile,
+    actor: str,
+    source: str,
+    overwrite_staff_edits: bool = False,
+) -> ImportPlan:
+    """Bring one city's directory to the content of `directory` (inside the caller's
+    transaction, which a preview rolls back), keeping staff edits unless told otherwise."""
+    await ensure_taxonomy(session)
     now = datetime.now(UTC)
-    city = City(
-        id=city_id,
-        slug=entry.slug,
-        name=entry.name,
-        names=dict(entry.names),
-        aliases=list(entry.aliases),
-        country=entry.country,
-        timezone=entry.timezone,
-        holiday_subdivision=entry.holiday_subdivision,
-        default_language=entry.default_language,
-        general_counselling_service_id=stable_id(entry.slug, "service", entry.general_counselling),
-        districts=[district.model_dump() for district in entry.districts],
-    )
-    session.add(city)
-    for org in directory.organizations:
-        session.add(
-            Organization(
-                id=stable_id(entry.slug, "organization", org.id),
-                city_id=city_id,
-                name=org.name,
-                url=org.url,
-            )
+    plan = ImportPlan(city=directory.city.slug)
+    city = await session.scalar(select(City).where(City.slug == directory.city.slug))
+    plan.new_city = city is None
+    city = await _write_city(session, city, directory)
+    existing = {
+        s.slug: s
+        for s in (await session.scalars(select(Service).where(Service.city_id == city.id))).all()
+    }
+    for entry in directory.services:
+        await _import_service(
+            session,
+            city,
+            entry,
+            existing.pop(entry.id, None),
+            plan,
+            actor,
+            now,
+            overwrite_staff_edits,
         )
-    await session.flush()
-
-    for item in directory.services:
-        service_id = stable_id(entry.slug, "service", item.id)
-        organization_id = stable_id(entry.slug, "organization", item.organization)
-        default = entry.default_language
-        service = Service(
-            id=service_id,
-            city_id=city_id,
-            organization_id=organization_id,
-            slug=item.id,
-            name=item.name.get(default) or item.name["en"],
-            description=item.description.get(default) or item.description.get("en"),
-            status=item.status,
-            email=item.email,
-            url=item.url,
-            interpreters=item.interpreters,
-            appointment_only=item.appointment_only,
-            last_reviewed_at=item.review.last_reviewed_at,
-            reviewed_by=item.review.reviewed_by,
-            review_interval_days=item.review.review_interval_days,
-            source_url=item.review.source_url,
-            minimum_age=item.minimum_age,
-            maximum_age=item.maximum_age,
-            eligible_groups=list(dict.fromkeys(item.eligible_groups)),
-        )
-        languages = sorted(
-            set(item.name)
-            | set(item.description)
-            | set(item.eligibility)
-            | set(item.fees)
-            | set(item.documents)
-            | set(item.hours_note)
-        )
-        service.translations = [
-            ServiceTranslation(
-                id=stable_id(service_id, "translation", lang),
-                language=lang,
-                name=item.name.get(lang),
-                description=item.description.get(lang),
-                eligibility_description=item.eligibility.get(lang),
-                fees_description=item.fees.get(lang),
-                application_process=item.documents.get(lang),
-                hours_note=item.hours_note.get(lang),
-                updated_at=now,
-            )
-            for lang in languages
-        ]
-        service.phones = [
-            Phone(
-                id=stable_id(service_id, "phone", str(i)),
-                number=normalize_phone(number, entry.country),  # checked on reading: no raise
-            )
-            for i, number in enumerate(item.phones)
-        ]
-        service.languages = [
-            Language(id=stable_id(service_id, "language", code), code=code)
-            for code in dict.fromkeys(item.languages)
-        ]
-        service.schedules = [
-            Schedule(
-                id=stable_id(service_id, "schedule", str(i)),
-                byday=",".join(s.byday),
-                opens_at=s.opens_at,
-                closes_at=s.closes_at,
-                valid_from=s.valid_from,
-                valid_to=s.valid_to,
-                attending_type=s.mode,
-            )
-            for i, s in enumerate(item.schedules)
-        ]
-        service.exceptions = [
-            ScheduleException(
-                id=stable_id(service_id, "closure", str(i)),
-                first_day=c.from_,
-                last_day=c.to or c.from_,
-                reason=dict(c.reason),
-            )
-            for i, c in enumerate(item.closures)
-        ]
-        links = []
-        for i, loc in enumerate(item.locations):
-            location_id = stable_id(service_id, "location", str(i))
-            location = Location(
-                id=location_id,
-                organization_id=organization_id,
-                name=loc.name,
-                latitude=loc.latitude,
-                longitude=loc.longitude,
-            )
-            location.addresses = [
-                Address(
-                    id=stable_id(location_id, "address"),
-                    address_1=loc.street,
-                    city=loc.locality,
-                    postal_code=loc.postcode,
-                    country=entry.country,
-                )
-            ]
-            session.add(location)
-            links.append(
-                ServiceAtLocation(id=stable_id(service_id, "at", location_id), location=location)
-            )
-        service.service_at_locations = links
-        service.attributes = [
-            Attribute(
-                id=stable_id(service_id, "topic", topic),
-                taxonomy_term_id=stable_id("topic", topic),
-            )
-            for topic in dict.fromkeys(item.topics)
-        ] + [
-            Attribute(
-                id=stable_id(service_id, "need", need),
-                taxonomy_term_id=stable_id("need", need),
-            )
-            for need in dict.fromkeys(item.needs)
-        ]
-        session.add(service)
-    active = sum(1 for s in directory.services if s.status == "active")
+    for slug, service in sorted(existing.items()):
+        if service.deleted_at is None and not _edited_by_staff(service):
+            await delete_service(session, city, service, actor, now)
+            plan.removed.append(slug)
+    plan.active_services = sum(1 for s in directory.services if s.status == "active")
+    city.revision += 1
     session.add(
         AuditEvent(
             at=now,
             actor=actor,
             action="import",
             entity="city",
-            entity_id=city_id,
-            summary=f"imported {len(directory.services)} services from {source}",
+            entity_id=city.id,
+            city_id=city.id,
+            summary=_import_summary(plan, source),
         )
     )
     await session.flush()
-    return LoadReport(city=entry.slug, services=len(directory.services), active_services=active)
+    return plan
+
+
+def _edited_by_staff(service: Service) -> bool:
+    return service.updated_by not in (None, IMPORT_ACTOR)
+
+
+def _changed_fields(before: ServiceEntry, after: ServiceEntry) -> list[str]:
+    old, new = entry_document(before), entry_document(after)
+    return [
+        name for name in ServiceEntry.model_fields if old.get(_key(name)) != new.get(_key(name))
+    ]
+
+
+def _key(name: str) -> str:
+    return ServiceEntry.model_fields[name].alias or name
+
+
+async def _import_service(
+    session: AsyncSession,
+    city: City,
+    entry: ServiceEntry,
+    service: Service | None,
+    plan: ImportPlan,
+    actor: str,
+    now: datetime,
+    overwrite_staff_edits: bool,
+) -> None:
+    if service is None or not service.entry:  # new, or loaded before entries were kept
+        saved = await write_service(session, city, entry, actor, now, service)
+        record_change(session, city, saved, "create", actor, now, None, entry)
+        plan.added.append(entry.id)
+        return
+    current = service_entry(service)
+    if current == entry and service.deleted_at is None:
+        plan.unchanged.append(entry.id)
+        return
+    fields = _changed_fields(current, entry) or ["restored"]
+    if _edited_by_staff(service):
+        if not overwrite_staff_edits:
+            plan.kept[entry.id] = (service.updated_by or "?", fields)
+            return
+        plan.overwritten[entry.id] = (service.updated_by or "?", fields)
+    else:
+        plan.changed[entry.id] = fields
+    service.deleted_at = None
+    await write_service(session, city, entry, actor, now, service)
+    record_change(session, city, service, "update", actor, now, current, entry)
+
+
+async def _write_city(session: AsyncSession, city: City | None, directory: DirectoryFile) -> City:
+    """Create or update the city's own settings and its organisations from the file."""
+    entry = directory.city
+    if city is None:
+        city = City(id=stable_id("city", entry.slug), slug=entry.slug, revision=0)
+        session.add(city)
+    city.name, city.names, city.aliases = entry.name, dict(entry.names), list(entry.aliases)
+    city.country, city.timezone = entry.country, entry.timezone
+    city.holiday_subdivision, city.default_language = (
+        entry.holiday_subdivision,
+        entry.default_language,
+    )
+    city.general_counselling_service_id = service_id(city, entry.general_counselling)
+    city.districts = [district.model_dump() for district in entry.districts]
+    await session.flush()
+    for org in directory.organizations:
+        row = await session.get(Organization, organization_id(city, org.id))
+        if row is None:
+            row = Organization(id=organization_id(city, org.id), city_id=city.id)
+            session.add(row)
+        row.slug, row.name, row.url = org.id, org.name, org.url
+    await session.flush()
+    return city
+
+
+def _import_summary(plan: ImportPlan, source: str) -> str:
+    counts = (
+        f"{len(plan.added)} added, {len(plan.changed)} changed, {len(plan.removed)} deleted, "
+        f"{len(plan.kept)} staff edits kept, {len(plan.overwritten)} staff edits overwritten"
+    )
+    return f"imported from {source}: {counts}"
 
 
 def sample_files() -> list[Path]:

@@ -1,8 +1,10 @@
 """Database tables of the service directory, after Open Referral HSDS 3 plus named extensions.
 
 App environment. HSDS tables keep their names (`organization`, `service`, `location`, ...);
-extensions are `city`, `service_translation`, `schedule_exception` and `audit_event`, and
-the review columns on `service`.
+extensions are `city`, `service_translation`, `schedule_exception`, `audit_event` (the
+history staff can restore from), `service_shown` and `content_gap` (what newcomers saw and
+what the assistant could not answer), and the review and editing columns on `service`.
+Staff accounts live in bot/console/models.py, on the same `Base`.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class City(Base):
     # Districts and their postcodes, so "I live in Hörde" or "1100" becomes a point for the
     # nearest-office search: [{"name", "aliases", "postcodes", "latitude", "longitude"}].
     districts: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # Bumped by every write to the city's directory (bot/directory/editing.py), so a reader
+    # that keeps anything about the city can tell that it changed.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
 
     services: Mapped[list[Service]] = relationship(back_populates="city")
 
@@ -69,6 +74,8 @@ class Organization(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     city_id: Mapped[str] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"), index=True)
+    # The id used in the city's data file (e.g. "stadt-dortmund").
+    slug: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(500))
 
@@ -109,6 +116,17 @@ class Service(Base):
     # Extension: the service is only for these groups (codes of bot/eligibility.py);
     # empty = open to everyone. Ranking puts services for the user's group first.
     eligible_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Extension: editing. `version` counts saves (optimistic locking: a save names the
+    # version it started from); who saved last and when; a deleted service keeps its rows
+    # until restored, and no answer shows it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The whole entry in its data-file form (bot/directory/entries.py), as last saved: what
+    # the console edits, the history keeps and the exports write. The rows above and below
+    # are written from it, for the assistant's queries.
+    entry: Mapped[dict] = mapped_column(JSON, default=dict)
 
     city: Mapped[City] = relationship(back_populates="services")
     organization: Mapped[Organization] = relationship()
@@ -277,9 +295,11 @@ class Attribute(Base):
 
 
 class AuditEvent(Base):
-    """Extension: what changed in the directory, when and by whom."""
+    """Extension: what changed in the directory, when and by whom; for a service, the
+    whole entry before and after (its data-file form), so any version can be restored."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -288,3 +308,41 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[str | None] = mapped_column(String(36))
     summary: Mapped[str] = mapped_column(Text)
+    city_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    version: Mapped[int | None] = mapped_column(Integer)  # the entry's version after it
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ServiceShown(Base):
+    """Extension: how often newcomers were shown a service, per day (orders the review list)."""
+
+    __tablename__ = "service_shown"
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContentGap(Base):
+    """Extension: a message the assistant could not answer (fell back, asked which topic,
+    or out of scope), with personal data removed (bot/scrub.py), for staff to act on."""
+
+    __tablename__ = "content_gap"
+    __table_args__ = (Index("ix_content_gap_city_at", "city_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    city_id: Mapped[str | None] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, "2026-W49"
+    language: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(20))  # GAP_KINDS
+    topic: Mapped[str | None] = mapped_column(String(64))  # the likeliest topic, if any
+    text: Mapped[str] = mapped_column(Text)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+
+
+GAP_KINDS = ("fallback", "clarify", "out_of_scope")

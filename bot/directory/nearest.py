@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.answers import ServiceAnswer, load_answers
 from bot.directory.models import City, Location, Service, ServiceAtLocation
-from bot.directory.sql import has_topic
+from bot.directory.sql import has_topic, is_listed
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG); distances are on this sphere
 # The box around the user grows through these radii while it holds fewer than `limit`
@@ -54,7 +54,7 @@ def _is_nearby_candidate(with_topic: bool) -> Exists:
     conditions = [
         Service.id == ServiceAtLocation.service_id,
         Service.city_id == bindparam("city_id"),
-        Service.status == "active",
+        is_listed(),
     ]
     if with_topic:
         conditions.append(has_topic(bindparam("topic")))
@@ -86,7 +86,7 @@ def located_offices_query(with_topic: bool) -> Select:
         .join(Service, Service.id == ServiceAtLocation.service_id)
         .where(
             Service.city_id == bindparam("city_id"),
-            Service.status == "active",
+            is_listed(),
             Location.latitude.is_not(None),
             Location.longitude.is_not(None),
         )

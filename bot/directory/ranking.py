@@ -38,6 +38,7 @@ from bot.directory.sql import (
     closure_day_rows,
     has_topic,
     hours_rows,
+    is_listed,
     parse_closure_days,
     parse_hours,
 )
@@ -211,7 +212,7 @@ def _topic_candidates_query() -> Select:
         closure_day_rows().label("closures"),
     ).where(
         Service.city_id == bindparam("city_id"),
-        Service.status == "active",
+        is_listed(),
         has_topic(bindparam("topic")),
     )
 

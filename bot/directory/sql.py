@@ -3,7 +3,8 @@
 App environment. A service's lists (hours, closures, phones, ...) come back as one JSON
 array per row, aggregated by the database: `json_group_array` on SQLite, `json_agg` on
 PostgreSQL (`json_rows`), so one statement reads a service with all its lists. `has_topic`
-is the topic filter of the topic and nearest-office searches.
+is the topic filter of the topic and nearest-office searches; `is_listed` says which
+services an answer may name.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ import json
 from datetime import date, time
 from functools import lru_cache
 
-from sqlalchemy import BindParameter, ColumnElement, Exists, Text, exists, select
+from sqlalchemy import BindParameter, ColumnElement, Exists, Text, and_, exists, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from bot.directory.models import Attribute, Schedule, ScheduleException, Service, TaxonomyTerm
 from bot.directory.opening_hours import WeeklyHours
+
+
+def is_listed() -> ColumnElement[bool]:
+    """The service is active and not deleted: an answer may name it."""
+    return and_(Service.status == "active", Service.deleted_at.is_(None))
 
 
 class json_rows(FunctionElement):  # noqa: N801 (an SQL function, named like one)

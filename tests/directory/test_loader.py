@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,19 @@ from sqlalchemy import func, select
 
 from bot.directory.data_file import DirectoryFileError, read_directory_file
 from bot.directory.db import dispose_engines, get_engine, session_maker
+from bot.directory.editing import save_service
+from bot.directory.entries import service_entry
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import alembic_config
-from bot.directory.models import AuditEvent, City, Organization, Phone, Schedule, Service
+from bot.directory.models import (
+    AuditEvent,
+    City,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceTranslation,
+)
 from bot.directory.places import find_city
 from bot.directory.ranking import services_for_topic
 from bot.topics import TOPICS
@@ -271,18 +282,105 @@ async def test_nothing_is_written_when_one_of_the_files_is_wrong(tmp_path, datab
     await dispose_engines()
 
 
-async def test_loading_again_replaces_the_city_and_keeps_ids(tmp_path, database_url):
+async def test_loading_again_changes_only_what_the_file_changed_and_keeps_ids(
+    tmp_path, database_url
+):
     sessions = session_maker(get_engine(database_url))
     path = write_city(tmp_path, MINIMAL_CITY)
-    await load_files(sessions, [path])
+    [first] = await load_files(sessions, [path])
+    assert first.new_city and first.added == ["welcome"]
     async with sessions() as session:
         first_id = await session.scalar(select(Service.id))
-    await load_files(sessions, [path])
+    [again] = await load_files(sessions, [path])
+    assert again.unchanged == ["welcome"] and not (again.added or again.changed)
+
+    changed = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    changed["services"][0]["schedules"][0]["closes_at"] = "13:00"
+    [plan] = await load_files(sessions, [write_city(tmp_path, changed)])
+    assert plan.changed == {"welcome": ["schedules"]}
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Service)) == 1
         assert await session.scalar(select(func.count()).select_from(Schedule)) == 1
-        assert await session.scalar(select(Service.id)) == first_id
-        assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 2
+        assert str(await session.scalar(select(Schedule.closes_at))) == "13:00:00"
+        service = await session.scalar(select(Service))
+        assert service.id == first_id and service.version == 2
+        actions = (await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))).all()
+        assert actions == ["create", "import", "import", "update", "import"]
+    await dispose_engines()
+
+
+async def staff_edit(sessions, slug: str, actor: str = "anna@testtown.de") -> None:
+    """What the console does when Anna renames a service."""
+    async with sessions() as session, session.begin():
+        city = await session.scalar(select(City))
+        service = await session.scalar(select(Service).where(Service.slug == slug))
+        entry = service_entry(service)
+        name = {**entry.name, "en": "Welcome centre (edited)"}
+        await save_service(
+            session,
+            city,
+            entry.model_copy(update={"name": name}),
+            actor,
+            datetime.now(UTC),
+            service,
+            expected_version=service.version,
+        )
+
+
+async def test_a_load_keeps_what_staff_edited_unless_told_to_overwrite(tmp_path, database_url):
+    sessions = session_maker(get_engine(database_url))
+    path = write_city(tmp_path, MINIMAL_CITY)
+    await load_files(sessions, [path])
+    await staff_edit(sessions, "welcome")
+
+    [plan] = await load_files(sessions, [path])
+    assert plan.kept == {"welcome": ("anna@testtown.de", ["name"])}
+    assert "--overwrite-staff-edits" in plan.summary()
+    async with sessions() as session:
+        names = (await session.scalars(select(ServiceTranslation.name))).all()
+        assert "Welcome centre (edited)" in names
+
+    [preview] = await load_files(sessions, [path], overwrite_staff_edits=True, dry_run=True)
+    assert preview.overwritten == {"welcome": ("anna@testtown.de", ["name"])}
+    async with sessions() as session:  # a dry run changes nothing
+        assert (
+            "Welcome centre (edited)"
+            in (await session.scalars(select(ServiceTranslation.name))).all()
+        )
+
+    await load_files(sessions, [path], overwrite_staff_edits=True)
+    async with sessions() as session:
+        names = (await session.scalars(select(ServiceTranslation.name))).all()
+        assert "Welcome centre" in names and "Welcome centre (edited)" not in names
+        # Anna's version is still in the history, restorable.
+        befores = (await session.scalars(select(AuditEvent.before))).all()
+        assert any(b and b["name"]["en"] == "Welcome centre (edited)" for b in befores)
+    await dispose_engines()
+
+
+async def test_a_service_the_file_dropped_is_deleted_softly_and_staff_additions_stay(
+    tmp_path, database_url
+):
+    sessions = session_maker(get_engine(database_url))
+    two = yaml.safe_load(yaml.safe_dump(MINIMAL_CITY))
+    second = {**two["services"][0], "id": "second", "name": {"de": "Zweite", "en": "Second"}}
+    two["services"].append(second)
+    await load_files(sessions, [write_city(tmp_path, two)])
+    await staff_edit(sessions, "second")  # now staff's: the file no longer decides on it
+
+    three = yaml.safe_load(yaml.safe_dump(two))
+    three["services"][1]["id"] = "third"
+    [plan] = await load_files(sessions, [write_city(tmp_path, three)])
+    assert plan.added == ["third"] and plan.removed == []
+    [plan] = await load_files(sessions, [write_city(tmp_path, MINIMAL_CITY)])
+    assert plan.removed == ["third"]
+    async with sessions() as session:
+        rows = (await session.execute(select(Service.slug, Service.deleted_at))).all()
+        state = {slug: deleted is not None for slug, deleted in rows}
+        assert state == {"welcome": False, "second": False, "third": True}
+        city = await session.scalar(select(City))
+        answers = await services_for_topic(session, city, "counselling", "en", datetime.now(UTC))
+        assert "third" not in {a.service.slug for a in answers}
     await dispose_engines()
 
 

@@ -38,7 +38,7 @@ async def build_sample_directory(path: Path) -> None:
     """Migrate a new SQLite file at `path` and load the sample directory into it."""
     url = sqlite_url(path)
     await upgrade_async(url)
-    await load_files(session_maker(get_engine(url)), sample_files(), actor="sample data (tests)")
+    await load_files(session_maker(get_engine(url)), sample_files())
     await dispose_engines()
 
 

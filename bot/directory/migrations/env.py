@@ -5,6 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from bot.console import models as _console_models  # noqa: F401  (their tables)
 from bot.directory.db import database_url, make_engine
 from bot.directory.models import Base
 
