@@ -39,6 +39,9 @@ NAMES = (
     "RASA_TRACKER_DB",
     "RASA_AUTH_TOKEN",
     "CHANNEL_SECRET",
+    "CONSOLE_SECRET",
+    "CONSOLE_SECURE_COOKIES",
+    "CONTENT_GAP_RETENTION_DAYS",
     "WHATSAPP_VERIFY_TOKEN",
     "WHATSAPP_APP_SECRET",
     "WHATSAPP_ACCESS_TOKEN",
@@ -49,6 +52,7 @@ SECRETS = frozenset(
     {
         "RASA_AUTH_TOKEN",
         "CHANNEL_SECRET",
+        "CONSOLE_SECRET",
         "WHATSAPP_VERIFY_TOKEN",
         "WHATSAPP_APP_SECRET",
         "WHATSAPP_ACCESS_TOKEN",
@@ -83,6 +87,13 @@ class Settings:
     rasa_auth_token: str | None  # when set, Rasa's HTTP API requires ?token=...
     # Keys the pseudonymous sender ids (bot/channels/pseudonyms.py); unset: var/channel-secret.
     channel_secret: str | None
+    # Encrypts the staff console's session cookies (bot/console/security.py); unset:
+    # var/console-secret. Cookies are sent over HTTPS only unless the web app listens on
+    # loopback (CONSOLE_SECURE_COOKIES=true|false overrides).
+    console_secret: str | None
+    console_secure_cookies: bool
+    # Days a content gap (a question the assistant could not answer) is kept.
+    content_gap_retention_days: int
     # WhatsApp Cloud API (bot/channels/whatsapp.py): all four set, or the channel is off.
     whatsapp_verify_token: str | None
     whatsapp_app_secret: str | None
@@ -138,6 +149,24 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
             problems.append(f"{name}={value!r} is not an http(s) URL, e.g. {default}")
         return value
 
+    def flag(name: str, default: bool) -> bool:
+        text = raw[name]
+        if text is None:
+            return default
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            problems.append(f"{name}={text!r} must be true or false")
+            return default
+        return text.lower() in ("true", "1", "yes")
+
+    def days(name: str, default: int) -> int:
+        text = raw[name]
+        if text is None:
+            return default
+        if not text.isdigit() or not 1 <= int(text) <= 3650:
+            problems.append(f"{name}={text!r} must be a number of days (1 to 3650), e.g. {default}")
+            return default
+        return int(text)
+
     rasa_host, web_host = host("RASA_HOST"), host("WEB_HOST")
     rasa_port, action_port = port("RASA_PORT", 5005), port("ACTION_PORT", 5055)
     web_port = port("WEB_PORT", 8080)
@@ -166,6 +195,9 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         rasa_tracker_db=raw["RASA_TRACKER_DB"] or str(REPO_ROOT / "var" / "rasa-tracker.db"),
         rasa_auth_token=token,
         channel_secret=raw["CHANNEL_SECRET"],
+        console_secret=raw["CONSOLE_SECRET"],
+        console_secure_cookies=flag("CONSOLE_SECURE_COOKIES", not _is_loopback(web_host)),
+        content_gap_retention_days=days("CONTENT_GAP_RETENTION_DAYS", 90),
         whatsapp_verify_token=raw["WHATSAPP_VERIFY_TOKEN"],
         whatsapp_app_secret=raw["WHATSAPP_APP_SECRET"],
         whatsapp_access_token=raw["WHATSAPP_ACCESS_TOKEN"],

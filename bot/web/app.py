@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.web import setup_channels
+from bot.console.web import setup_console
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
 from bot.web.nlg import DOMAIN_RESPONSES_KEY
@@ -38,4 +39,5 @@ def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     found = read_settings()
     setup_routes(app)
     setup_channels(app, found, merged["rasa_url"] or found.rasa_url)
+    setup_console(app, found)
     return app

@@ -1,0 +1,137 @@
+"""How the console keeps staff sessions safe: encrypted session cookies, a CSRF token on
+every form, login rate limits and strict security headers. App environment.
+
+The session cookie (aiohttp-session's `EncryptedCookieStorage`, Fernet) holds the user's
+id, the password-change time it was issued under (a password change ends every other
+session), the CSRF token and the console language. It is HttpOnly, SameSite=Strict, and
+Secure unless the web app listens on loopback only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp_session import get_session
+from aiohttp_session import setup as setup_session
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from bot.channels.pseudonyms import channel_secret
+from bot.settings import REPO_ROOT, Settings
+
+COOKIE_NAME = "wd_console"
+SESSION_HOURS = 8
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A page of the console may load only its own styles and scripts; nothing may frame it.
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def setup_sessions(app: web.Application, found: Settings) -> None:
+    """Encrypted cookie sessions for the console."""
+    secret = channel_secret(found.console_secret, REPO_ROOT / "var" / "console-secret")
+    storage = EncryptedCookieStorage(
+        hashlib.sha256(secret).digest(),  # Fernet wants 32 bytes
+        cookie_name=COOKIE_NAME,
+        httponly=True,
+        secure=found.console_secure_cookies,
+        samesite="Strict",
+        max_age=SESSION_HOURS * 3600,
+        path="/",
+    )
+    setup_session(app, storage)
+
+
+async def csrf_token(request: web.Request) -> str:
+    """The session's CSRF token (made on first use), for a form's hidden field."""
+    session = await get_session(request)
+    token = session.get(CSRF_FIELD)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[CSRF_FIELD] = token
+    return token
+
+
+@web.middleware
+async def console_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """For /console: refuse a form post without the session's CSRF token (403), and add
+    the security headers to every answer."""
+    if not request.path.startswith("/console"):
+        return await handler(request)
+    if request.method not in SAFE_METHODS:
+        session = await get_session(request)
+        expected = session.get(CSRF_FIELD)
+        sent = request.headers.get("X-CSRF-Token")
+        if sent is None and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sent = (await request.post()).get(CSRF_FIELD)
+        if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+            raise web.HTTPForbidden(
+                text="This form has expired or did not come from the console. "
+                "Go back, reload the page and try again."
+            )
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        error.headers.update(CONSOLE_HEADERS)
+        raise
+    response.headers.update(CONSOLE_HEADERS)
+    return response
+
+
+class LoginLimiter:
+    """Failed logins per e-mail and per client address within a window: after `limit`
+    failures a login is refused until the oldest failure is `window` seconds old."""
+
+    def __init__(self, limit: int = 5, window: float = 15 * 60, clock=time.monotonic):  # noqa: ANN001
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        cutoff = self.clock() - self.window
+        while failures and failures[0] < cutoff:
+            failures.popleft()
+        return failures
+
+    def wait_seconds(self, *keys: str) -> int:
+        """0 when a login may be tried, else the seconds until one may."""
+        waits = [
+            failures[0] + self.window - self.clock()
+            for key in keys
+            if len(failures := self._recent(key)) >= self.limit
+        ]
+        return max(1, int(max(waits))) if waits else 0
+
+    def failed(self, *keys: str) -> None:
+        for key in keys:
+            self._recent(key).append(self.clock())
+        if len(self._failures) > 100_000:  # bounded memory under a flood of addresses
+            self._failures.clear()
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address for rate limits (the direct peer: a proxy in front must
+    be trusted explicitly, which the production profile does)."""
+    return request.remote or "unknown"

@@ -1,0 +1,34 @@
+"""Wires the staff console and the staff API into the web app. App environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.console import api, views
+from bot.console.i18n import install_translations
+from bot.console.security import console_guard, setup_sessions
+from bot.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+
+
+def setup_console(app: web.Application, found: Settings) -> None:
+    """Add /console (pages), /api (JSON) and /console/static to `app`."""
+    environment = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every value is HTML-escaped unless a template says otherwise
+        extensions=["jinja2.ext.i18n"],
+        context_processors=[views.page_context],
+    )
+    install_translations(environment)
+    setup_sessions(app, found)
+    app.middlewares.append(console_guard)
+    app.middlewares.append(api.api_errors)
+    app.add_routes(views.routes)
+    app.add_routes(api.routes)
+    app.router.add_static("/console/static", HERE / "static", append_version=True)
