@@ -8,6 +8,7 @@ refuse the same entries. Their problems come back keyed like the form's fields
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
@@ -157,7 +158,9 @@ class ServiceForm(Form):
 
 
 def _blank(row: dict) -> bool:
-    return not any(value for value in row.values() if value not in (None, "", []))
+    """A row with nothing typed or ticked (a select's preset, such as a schedule's mode,
+    does not count)."""
+    return not any(value not in (None, "", []) for key, value in row.items() if key != "mode")
 
 
 def _texts(data: dict, default: str) -> dict[str, dict[str, str]]:
@@ -251,19 +254,19 @@ def fill_form(form: ServiceForm, entry: ServiceEntry, default: str, version: int
     form.review_interval_days.data = entry.review.review_interval_days
     form.source_url.data = entry.review.source_url or ""
     for location in entry.locations:
-        form.locations.append_entry(location.model_dump())
+        form.locations.append_entry(SimpleNamespace(**location.model_dump()))
     for schedule in entry.schedules:
         row = schedule.model_dump()
         row["opens_at"], row["closes_at"] = _hhmm(schedule.opens_at), _hhmm(schedule.closes_at)
-        form.schedules.append_entry(row)
+        form.schedules.append_entry(SimpleNamespace(**row))
     for closure in entry.closures:
         form.closures.append_entry(
-            {
-                "from_": str(closure.from_),
-                "to": str(closure.to or ""),
-                "reason_local": closure.reason.get(default, ""),
-                "reason_en": closure.reason.get("en", ""),
-            }
+            SimpleNamespace(
+                from_=str(closure.from_),
+                to=str(closure.to or ""),
+                reason_local=closure.reason.get(default, ""),
+                reason_en=closure.reason.get("en", ""),
+            )
         )
     add_empty_rows(form)
 

@@ -23,12 +23,11 @@ def setup_console(app: web.Application, found: Settings) -> None:
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every value is HTML-escaped unless a template says otherwise
         extensions=["jinja2.ext.i18n"],
-        context_processors=[views.page_context],
     )
     install_translations(environment)
     setup_sessions(app, found)
     app.middlewares.append(console_guard)
     app.middlewares.append(api.api_errors)
-    app.add_routes(views.routes)
+    views.setup_views(app)
     app.add_routes(api.routes)
     app.router.add_static("/console/static", HERE / "static", append_version=True)
