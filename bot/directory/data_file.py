@@ -1,7 +1,8 @@
 """The city directory data file (data/directory/<city>.yaml): its schema and its checks.
 
-App environment. `read_directory_file` returns a validated `DirectoryFile` or raises
-`DirectoryFileError` listing every problem with file, entry and field.
+App environment. `read_directory_file` (or `parse_directory_text` for text already read)
+returns a validated `DirectoryFile` or raises `DirectoryFileError` listing every problem
+with file, entry and field; `validate_directory` checks data loaded from another format.
 See docs/directory-format.md for the format.
 """
 
@@ -217,18 +218,36 @@ def read_directory_file(path: Path) -> DirectoryFile:
     """Parse and check one city's data file; raise DirectoryFileError listing every problem."""
     name = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DirectoryFileError([Problem(name, "file", "-", "file not found")]) from None
     except UnicodeDecodeError as error:
         problem = Problem(name, "file", "-", f"not UTF-8 text ({error.reason})")
         raise DirectoryFileError([problem]) from None
+    return parse_directory_text(text, name)
+
+
+def parse_directory_text(text: str, name: str) -> DirectoryFile:
+    """Parse and check a data file's text; `name` is its file name, for problems and the slug."""
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"
         reason = getattr(error, "problem", None) or str(error)
         problem = Problem(name, "file", where, f"not valid YAML: {reason}")
         raise DirectoryFileError([problem]) from None
+    except (ValueError, RecursionError) as error:  # a date like 2025-02-30, nesting too deep
+        problem = Problem(name, "file", "-", f"not valid YAML: {error}")
+        raise DirectoryFileError([problem]) from None
+    return validate_directory(raw, name)
+
+
+def validate_directory(raw: object, name: str, stem: str | None = None) -> DirectoryFile:
+    """Check loaded data (a mapping like the data file's) with the models and cross checks.
+
+    `stem` is the file name the city's slug must match (default: the stem of `name`).
+    """
     if not isinstance(raw, dict):
         raise DirectoryFileError(
             [Problem(name, "file", "-", "expected a mapping with city, organizations, services")]
@@ -239,7 +258,7 @@ def read_directory_file(path: Path) -> DirectoryFile:
         raise DirectoryFileError(
             [_problem_from_pydantic(name, raw, e) for e in error.errors()]
         ) from None
-    problems = _cross_checks(name, directory)
+    problems = _cross_checks(name, directory, Path(name).stem if stem is None else stem)
     if problems:
         raise DirectoryFileError(problems)
     return directory
@@ -260,7 +279,7 @@ def _problem_from_pydantic(name: str, raw: dict, error: dict) -> Problem:
     return Problem(name, entry, field, error["msg"])
 
 
-def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
+def _cross_checks(name: str, directory: DirectoryFile, stem: str) -> list[Problem]:
     """Checks across entries: references, codes, phone numbers, time zone, duplicates."""
     problems: list[Problem] = []
     city = directory.city
@@ -268,8 +287,8 @@ def _cross_checks(name: str, directory: DirectoryFile) -> list[Problem]:
     def add(entry: str, field: str, message: str) -> None:
         problems.append(Problem(name, entry, field, message))
 
-    if Path(name).stem != city.slug:
-        add("city", "slug", f"slug {city.slug!r} must match the file name {Path(name).stem!r}")
+    if stem != city.slug:
+        add("city", "slug", f"slug {city.slug!r} must match the file name {stem!r}")
     try:
         ZoneInfo(city.timezone)
     except (ZoneInfoNotFoundError, ValueError):
