@@ -6,6 +6,8 @@ may not touch, so a page and an API route refuse the same things in the same way
 
 from __future__ import annotations
 
+import hashlib
+
 from aiohttp import web
 from aiohttp_session import get_session
 from sqlalchemy import select
@@ -16,7 +18,12 @@ from bot.console.models import StaffUser
 from bot.directory.models import City, Service
 
 SESSION_USER = "user_id"
-SESSION_PASSWORD_CHANGED = "password_changed_at"
+SESSION_PASSWORD_CHANGED = "password_stamp"
+
+
+def password_stamp(user: StaffUser) -> str:
+    """Changes with the password: a session made under an older password is over."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
 
 
 async def session_user(request: web.Request, session: AsyncSession) -> StaffUser | None:
@@ -30,7 +37,7 @@ async def session_user(request: web.Request, session: AsyncSession) -> StaffUser
     if (
         user is None
         or user.disabled_at is not None
-        or cookie.get(SESSION_PASSWORD_CHANGED) != user.password_changed_at.isoformat()
+        or cookie.get(SESSION_PASSWORD_CHANGED) != password_stamp(user)
     ):
         cookie.invalidate()
         return None

@@ -25,6 +25,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms import validators as v
+from wtforms.fields import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from bot.console.models import ROLES
@@ -37,15 +38,23 @@ from bot.topics import TOPICS
 # The entry's texts by language, as the form's text blocks hold them.
 TEXT_FIELDS = ("name", "description", "eligibility", "fees", "documents", "hours_note")
 STATUSES = ("active", "temporarily closed", "inactive", "defunct")
+YES_NO_UNKNOWN = (("", "not known"), ("yes", "yes"), ("no", "no"))
 EXTRA_ROWS = 2  # empty rows offered for adding hours, places and closures
 
 
-class FormData(dict):
+def options(pairs: Any) -> list[SelectChoice]:
+    """(value, label) pairs as a select field's choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class FormData:
     """aiohttp's form data as WTForms reads it (it asks for `getlist`)."""
 
     def __init__(self, multidict: Any):
-        super().__init__()
         self._multi = multidict
+
+    def __len__(self) -> int:
+        return len(self._multi)
 
     def __contains__(self, key: object) -> bool:
         return key in self._multi
@@ -78,7 +87,7 @@ class PasswordChangeForm(Form):
 class UserForm(Form):
     email = StringField("E-mail", [v.InputRequired(), v.Email(), v.Length(max=300)])
     name = StringField("Name", [v.InputRequired(), v.Length(max=200)])
-    role = SelectField("Role", choices=[(r, r.replace("_", " ")) for r in ROLES])
+    role = SelectField("Role", choices=options((r, r.replace("_", " ")) for r in ROLES))
     city = SelectField("City (city editors)", choices=[], validate_choice=False)
     organization = SelectField(
         "Organisation (organisation editors)", choices=[], validate_choice=False
@@ -102,10 +111,10 @@ class TextsForm(Form):
 
 
 class ScheduleForm(Form):
-    byday = MultiCheckboxField("Days", choices=[(d, d) for d in WEEKDAY_CODES])
+    byday = MultiCheckboxField("Days", choices=options((d, d) for d in WEEKDAY_CODES))
     opens_at = StringField("Opens", render_kw={"type": "time"})
     closes_at = StringField("Closes", render_kw={"type": "time"})
-    mode = SelectField("How", choices=[(m, m.replace("_", " ")) for m in MODES])
+    mode = SelectField("How", choices=options((m, m.replace("_", " ")) for m in MODES))
     valid_from = StringField("From", render_kw={"type": "date"})
     valid_to = StringField("Until", render_kw={"type": "date"})
 
@@ -130,20 +139,22 @@ class ServiceForm(Form):
     version = HiddenField()
     id = StringField("Id (letters, digits, hyphens)", [v.InputRequired(), v.Length(max=100)])
     organization = SelectField("Organisation", choices=[], validate_choice=False)
-    status = SelectField("Status", choices=[(s, s) for s in STATUSES])
+    status = SelectField("Status", choices=options((s, s) for s in STATUSES))
     local = FormField(TextsForm)
     en = FormField(TextsForm)
-    topics = MultiCheckboxField("Topics", choices=[(t, t.replace("_", " ")) for t in TOPICS])
-    needs = MultiCheckboxField("Needs within the topics", choices=[(n, n) for n in NEED_CODES])
+    topics = MultiCheckboxField("Topics", choices=options((t, t.replace("_", " ")) for t in TOPICS))
+    needs = MultiCheckboxField(
+        "Needs within the topics", choices=options((n, n) for n in NEED_CODES)
+    )
     languages = StringField("Languages spoken (codes, comma separated: de, en, uk)")
     interpreters = SelectField(
-        "Interpreters on request", choices=[("", "not known"), ("yes", "yes"), ("no", "no")]
+        "Interpreters on request",
+        choices=options([("", "not known"), ("yes", "yes"), ("no", "no")]),
     )
-    appointment_only = SelectField(
-        "Only by appointment", choices=[("", "not known"), ("yes", "yes"), ("no", "no")]
-    )
+    appointment_only = SelectField("Only by appointment", choices=options(YES_NO_UNKNOWN))
     eligible_groups = MultiCheckboxField(
-        "Only for these groups (none: everyone)", choices=[(g, g.replace("_", " ")) for g in GROUPS]
+        "Only for these groups (none: everyone)",
+        choices=options((g, g.replace("_", " ")) for g in GROUPS),
     )
     minimum_age = IntegerField("Minimum age", [v.Optional()])
     maximum_age = IntegerField("Maximum age", [v.Optional()])

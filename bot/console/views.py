@@ -23,6 +23,7 @@ from bot.console.access import (
     SESSION_PASSWORD_CHANGED,
     SESSION_USER,
     city_for,
+    password_stamp,
     service_for,
     session_user,
 )
@@ -38,6 +39,7 @@ from bot.console.forms import (
     add_empty_rows,
     entry_data,
     fill_form,
+    options,
     path_problems,
     validation_problems,
 )
@@ -64,8 +66,8 @@ from bot.languages import SUPPORTED_LANGUAGES
 
 routes = web.RouteTableDef()
 LIMITER_KEY = web.AppKey("console_login_limiter", LoginLimiter)
-USER_KEY = "console_user"  # request[...]: the logged-in StaffUser
-LANGUAGE_KEY = "console_language"
+USER_KEY = web.RequestKey("console_user", StaffUser)  # the logged-in member of staff
+LANGUAGE_KEY = web.RequestKey("console_language", str)
 
 
 def _(request: web.Request, msgid: str) -> str:
@@ -153,7 +155,7 @@ async def login(request: web.Request) -> web.Response:
         language = (await get_session(request)).get("language")
         cookie = await new_session(request)  # a new session id: no fixation
         cookie[SESSION_USER] = user.id
-        cookie[SESSION_PASSWORD_CHANGED] = user.password_changed_at.isoformat()
+        cookie[SESSION_PASSWORD_CHANGED] = password_stamp(user)
         if language:
             cookie["language"] = language
     raise web.HTTPSeeOther(_safe_next((await request.post()).get("next")))
@@ -187,9 +189,7 @@ async def password(request: web.Request) -> web.Response:
                 context["error"] = str(error)
             else:
                 # This browser stays logged in; every other session of the user ends.
-                (await get_session(request))[SESSION_PASSWORD_CHANGED] = (
-                    user.password_changed_at.isoformat()
-                )
+                (await get_session(request))[SESSION_PASSWORD_CHANGED] = password_stamp(user)
                 context["done"] = True
         return await render(request, "password.html", context)
 
@@ -227,8 +227,6 @@ async def cities(request: web.Request) -> web.Response:
     async with _sessions()() as session:
         user = await _start(request, session)
         found = await accounts.visible_cities(session, user)
-        if len(found) == 1:
-            raise web.HTTPSeeOther(f"/console/cities/{found[0].slug}/services")
         return await render(request, "cities.html", {"cities": found})
 
 
@@ -279,7 +277,7 @@ async def _organizations(session: AsyncSession, city: City, user: StaffUser) -> 
 
 def _service_form(request: web.Request, post: Any, organizations: list) -> ServiceForm:
     form = ServiceForm(FormData(post) if post is not None else None)
-    form.organization.choices = organizations
+    form.organization.choices = options(organizations)
     for field in (form.local, form.en):
         for name in TEXT_FIELDS:
             field[name].label.text = _(request, field[name].label.text)
@@ -589,8 +587,8 @@ async def users(request: web.Request) -> web.Response:
         organizations = (
             await session.scalars(select(Organization).order_by(Organization.name))
         ).all()
-        form.city.choices = [("", "-")] + [(c.id, c.name) for c in cities]
-        form.organization.choices = [("", "-")] + [(o.id, o.name) for o in organizations]
+        form.city.choices = options([("", "-")] + [(c.id, c.name) for c in cities])
+        form.organization.choices = options([("", "-")] + [(o.id, o.name) for o in organizations])
         error, created = None, None
         if post is not None and form.validate():
             try:
@@ -607,8 +605,10 @@ async def users(request: web.Request) -> web.Response:
                 error = str(problem)
             else:
                 form = UserForm()
-                form.city.choices = [("", "-")] + [(c.id, c.name) for c in cities]
-                form.organization.choices = [("", "-")] + [(o.id, o.name) for o in organizations]
+                form.city.choices = options([("", "-")] + [(c.id, c.name) for c in cities])
+                form.organization.choices = options(
+                    [("", "-")] + [(o.id, o.name) for o in organizations]
+                )
         people = (await session.scalars(select(StaffUser).order_by(StaffUser.email))).all()
         return await render(
             request,

@@ -17,8 +17,11 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         a = {k: (v if v is not None else "") for k, v in attrs}
         if tag == "form":
-            self._form = {"action": a.get("action", ""), "method": a.get("method", "get"),
-                          "fields": []}
+            self._form = {
+                "action": a.get("action", ""),
+                "method": a.get("method", "get"),
+                "fields": [],
+            }
             self.forms.append(self._form)
         if self._form is None:
             return
