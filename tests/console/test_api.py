@@ -705,6 +705,52 @@ async def test_the_description_is_public_and_covers_every_operation(client):
                 assert {"400", "413", "422"} <= codes, (method, path)
 
 
+async def test_other_formats_come_from_the_exchange_module_when_it_is_there(
+    client, staff, monkeypatch
+):
+    """bot.directory.exchange is written elsewhere: once its FORMATS are there, the export
+    and import offer them (and the description lists them)."""
+    import sys
+    import types
+
+    from bot.directory.data_file import DirectoryFile
+
+    def to_csv(directory: DirectoryFile) -> str:
+        return "id\n" + "\n".join(s.id for s in directory.services)
+
+    def from_csv(data: bytes) -> DirectoryFile:
+        raise AssertionError("not used here")
+
+    exchange = types.ModuleType("bot.directory.exchange")
+    exchange.FORMATS = {"csv": (to_csv, from_csv, "text/csv", "csv")}
+    monkeypatch.setitem(sys.modules, "bot.directory.exchange", exchange)
+    headers = auth(staff.tokens["dortmund"])
+    response = await client.get("/api/cities/dortmund/export?format=csv", headers=headers)
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
+    assert 'filename="dortmund.csv"' in response.headers["Content-Disposition"]
+    assert JOBCENTER in (await response.text()).splitlines()
+    document = await as_json(await client.get("/api/openapi.json"), 200)
+    [format_] = [
+        p
+        for p in document["paths"]["/api/cities/{city}/export"]["get"]["parameters"]
+        if p["name"] == "format"
+    ]
+    assert format_["schema"]["enum"] == ["yaml", "csv"]
+    monkeypatch.delitem(sys.modules, "bot.directory.exchange")
+    monkeypatch.setattr("builtins.__import__", _refusing_exchange(__import__))
+    gone = await client.get("/api/cities/dortmund/export?format=csv", headers=headers)
+    assert (await as_json(gone, 400))["detail"] == "unknown format 'csv'; known: yaml"
+
+
+def _refusing_exchange(real_import):  # noqa: ANN001, ANN202
+    def guarded(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: ANN001, ANN202, A002
+        if name == "bot.directory" and fromlist and "exchange" in fromlist:
+            raise ImportError("no exchange module yet")
+        return real_import(name, globals, locals, fromlist, level)
+
+    return guarded
+
+
 # --- property-based: no operation ever fails with a server error -----------------------
 
 SCHEMATHESIS_EXAMPLES = 12  # per operation and generation mode, for a run of well under 60 s
@@ -775,6 +821,7 @@ def test_no_operation_ends_in_a_server_error(
         assert len(operations) == 15, " ".join(o.label for o in operations)
         calls: dict[str, int] = {}
         server_errors: list[str] = []
+        statuses: dict[str, int] = {}
         real = {"city": ["dortmund", "wien"], "id": [staff.jobcenter, staff.migrado]}
 
         def run_cases(label: str, strategies: list) -> None:
@@ -789,6 +836,8 @@ def test_no_operation_ends_in_a_server_error(
             def call(case) -> None:  # noqa: ANN001
                 response = case.call(base_url=app.url, headers=headers, timeout=30)
                 calls[label] = calls.get(label, 0) + 1
+                kind = f"{response.status_code // 100}xx"
+                statuses[kind] = statuses.get(kind, 0) + 1
                 if response.status_code >= 500:
                     server_errors.append(f"{label}: {response.status_code} {response.text[:300]}")
                 case.validate_response(response, checks=[not_a_server_error])
@@ -810,7 +859,9 @@ def test_no_operation_ends_in_a_server_error(
     total = sum(calls.values())
     line = (
         f"schemathesis: {total} cases over {len(calls)} operations in "
-        f"{time.monotonic() - started:.0f} s, no server error"
+        f"{time.monotonic() - started:.0f} s ("
+        + ", ".join(f"{n} {kind}" for kind, n in sorted(statuses.items()))
+        + ")"
     )
     summary_line(line)
     assert not server_errors
