@@ -1,12 +1,861 @@
-"""The staff API under /api. App environment."""
+"""The staff API under /api: JSON for staff tools. App environment.
+
+Every route but /api/openapi.json needs `Authorization: Bearer <token>` (a personal token,
+bot/console/accounts.py) and refuses what the console would refuse: 401 without a valid
+token, 403 for what the user's role may not reach, 404 for what does not exist. Every
+answer, errors included, is JSON: `api_errors` turns an error raised under /api into
+`{"error": ..., "detail": ...}` with its status. Writes go through bot/directory/editing.py
+(one transaction each, recorded in the history, the user's e-mail as the actor), so an
+edit made here is what the assistant answers with next. bot/console/openapi.py describes
+every route.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import json
+import logging
+import re
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
 from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.console import accounts
+from bot.console.access import city_for, service_for, token_user
+from bot.console.models import ROLES, StaffUser
+from bot.directory.data_file import (
+    DirectoryFile,
+    DirectoryFileError,
+    ServiceEntry,
+    read_directory_file,
+)
+from bot.directory.db import session_maker
+from bot.directory.editing import (
+    EditConflict,
+    EntryProblems,
+    confirm_current,
+    delete_service,
+    history,
+    restore_version,
+    save_service,
+)
+from bot.directory.entries import city_directory, entry_document, organization_id
+from bot.directory.facts import is_review_due
+from bot.directory.loader import import_city
+from bot.directory.models import (
+    Address,
+    AuditEvent,
+    City,
+    Language,
+    Location,
+    Organization,
+    Service,
+    ServiceTranslation,
+)
+
+log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
+
+API_PREFIX = "/api"
+MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a city's data file is a few hundred kB
+JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+YAML_MEDIA_TYPE = "application/yaml"
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error answer with a JSON body: `error` (short), `detail` and any more fields."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        detail: Any = None,
+        headers: dict[str, str] | None = None,
+        **more: Any,
+    ):
+        self.status = status
+        self.headers = headers or {}
+        self.body_data = {"error": error, "detail": detail, **more}
+        super().__init__(f"{status} {error}: {detail}")
+
+
+def unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, "forbidden", detail)
+
+
+def bad_request(detail: str) -> ApiError:
+    return ApiError(400, "bad request", detail)
+
+
+def conflict(detail: str, **more: Any) -> ApiError:
+    return ApiError(409, "conflict", detail, **more)
+
+
+def unprocessable(detail: str, problems: list[dict[str, str]]) -> ApiError:
+    return ApiError(422, "invalid", detail, problems=problems)
+
+
+def _json_error(status: int, reason: str, detail: Any, headers: Any = None) -> web.Response:
+    response = web.json_response(
+        {"error": reason.lower(), "detail": detail}, status=status, dumps=_dumps
+    )
+    for name in ("WWW-Authenticate", "Allow"):
+        if headers and name in headers:
+            response.headers[name] = headers[name]
+    return response
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
 
 
 @web.middleware
 async def api_errors(request: web.Request, handler):  # noqa: ANN001, ANN201
-    return await handler(request)
+    """Under /api: every error as JSON with its status (an unexpected one as a 500 without
+    a traceback, logged), and no caching of any answer."""
+    if not (request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")):
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except ApiError as error:
+        response = web.json_response(
+            error.body_data, status=error.status, headers=error.headers, dumps=_dumps
+        )
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        detail = error.text or error.reason
+        if detail and detail.startswith(f"{error.status}: "):  # aiohttp's default text
+            detail = error.reason
+        response = _json_error(error.status, error.reason, detail, error.headers)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("the API failed on %s %s", request.method, request.path)
+        response = _json_error(500, "internal server error", "the server failed; it is logged")
+    response.headers.update(JSON_HEADERS)
+    return response
+
+
+def json_ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+
+
+# --- request parts ----------------------------------------------------------------------
+
+
+async def authenticated(request: web.Request, session: AsyncSession) -> StaffUser:
+    """The token's user, or 401."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        raise unauthorized("send Authorization: Bearer <your API token>")
+    if not header.isascii():  # a token is ASCII; anything else cannot be one
+        raise unauthorized("the token is not valid (unknown, revoked, or its account disabled)")
+    user = await token_user(request, session)
+    if user is None:
+        raise unauthorized("the token is not valid (unknown, revoked, or its account disabled)")
+    return user
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, at most MAX_BODY_BYTES (else 413)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ApiError(
+            413, "request entity too large", f"the body may be at most {MAX_BODY_BYTES} bytes"
+        )
+    chunks, size = [], 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(
+                413, "request entity too large", f"the body may be at most {MAX_BODY_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or 400 saying what is wrong with it."""
+    body = await read_body(request)
+    if not body.strip():
+        raise bad_request("the body is empty; send a JSON object")
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError:
+        raise bad_request("the body is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise bad_request(
+            f"the body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except RecursionError:
+        raise bad_request("the body's JSON is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise bad_request(f"the body must be a JSON object, not {_json_type(data)}")
+    if problem := _unstorable_text(data):
+        raise bad_request(problem)
+    return data
+
+
+def _storable(text: str) -> bool:
+    """Text a database can hold: valid Unicode (no lone surrogates), no NUL character."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable_text(data: Any) -> str | None:
+    """Why some text in `data` cannot be stored, or None."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and not _storable(value):
+            return "the body has text with a NUL character or a lone surrogate (\\ud800-\\udfff)"
+    return None
+
+
+def path_part(request: web.Request, name: str) -> str:
+    """A part of the URL's path; 404 for one that no city or service can have."""
+    value = request.match_info[name]
+    if not _storable(value) or len(value) > 200:
+        raise ApiError(404, "not found", f"no such {name}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+LARGEST_INTEGER = 2**63 - 1  # what a database integer holds
+
+
+def integer_field(data: dict[str, Any], name: str, required: bool = True) -> int | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > LARGEST_INTEGER:
+        raise unprocessable(
+            f"{name} must be an integer",
+            [{"field": name, "message": f"{name} must be an integer"}],
+        )
+    return value
+
+
+def query_integer(request: web.Request, name: str) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        raise bad_request(f"the query parameter {name} is required (an integer)")
+    if not re.fullmatch(r"-?[0-9]{1,18}", raw.strip()):
+        raise bad_request(f"the query parameter {name} must be an integer, not {raw!r}")
+    return int(raw)
+
+
+def query_flag(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "false").strip().lower()
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no", ""):
+        return False
+    raise bad_request(f"the query parameter {name} must be true or false, not {raw!r}")
+
+
+def field_name(loc: tuple | list) -> str:
+    """A pydantic location as a field path: ("schedules", 0, "opens_at") → schedules[0].opens_at."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "-"
+
+
+def validation_problems(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    return [{"field": prefix + field_name(e["loc"]), "message": e["msg"]} for e in error.errors()]
+
+
+def entry_from(data: Any, prefix: str = "") -> ServiceEntry:
+    """A ServiceEntry from JSON data, or 422 with every problem by field."""
+    if not isinstance(data, dict):
+        field = prefix.rstrip(".") or "-"
+        raise unprocessable(
+            "the entry must be a JSON object",
+            [{"field": field, "message": "must be an object"}],
+        )
+    try:
+        entry = ServiceEntry.model_validate(data)
+    except ValidationError as error:
+        raise unprocessable("the entry is not valid", validation_problems(error, prefix)) from None
+    if problems := _stored_form_problems(entry):
+        raise unprocessable(
+            "the entry is not valid", [{"field": prefix + f, "message": m} for f, m in problems]
+        )
+    return entry
+
+
+def _limit(column: Any) -> int:
+    return column.property.columns[0].type.length
+
+
+def _stored_form_problems(entry: ServiceEntry) -> list[tuple[str, str]]:
+    """What the database could not store as given: texts longer than their columns, and
+    opening times with a zone (hours are the city's local times)."""
+    problems: list[tuple[str, str]] = []
+
+    def too_long(field: str, value: str | None, limit: int) -> None:
+        if value is not None and len(value) > limit:
+            problems.append((field, f"at most {limit} characters"))
+
+    for code, text in entry.name.items():
+        too_long(f"name.{code}", text, _limit(ServiceTranslation.name))
+    language_limit = _limit(Language.code)
+    for field in ("name", "description", "eligibility", "fees", "documents", "hours_note"):
+        for code in getattr(entry, field):
+            if len(code) > language_limit:
+                problems.append((field, f"language codes have at most {language_limit} characters"))
+    for i, code in enumerate(entry.languages):
+        too_long(f"languages[{i}]", code, language_limit)
+    too_long("email", entry.email, _limit(Service.email))
+    too_long("url", entry.url, _limit(Service.url))
+    too_long("review.reviewed_by", entry.review.reviewed_by, _limit(Service.reviewed_by))
+    too_long("review.source_url", entry.review.source_url, _limit(Service.source_url))
+    for i, location in enumerate(entry.locations):
+        limits: dict[str, int] = {
+            "name": _limit(Location.name),
+            "street": _limit(Address.address_1),
+            "locality": _limit(Address.city),
+            "postcode": _limit(Address.postal_code),
+        }
+        for name, limit in limits.items():
+            too_long(f"locations[{i}].{name}", getattr(location, name), limit)
+    for i, schedule in enumerate(entry.schedules):
+        for name in ("opens_at", "closes_at"):
+            if getattr(schedule, name).tzinfo is not None:
+                problems.append(
+                    (
+                        f"schedules[{i}].{name}",
+                        "write the city's local time without a zone, e.g. 08:30",
+                    )
+                )
+    return problems
+
+
+def problems_error(error: EntryProblems, prefix: str = "") -> ApiError:
+    return unprocessable(
+        "the entry breaks the directory's rules",
+        [{"field": prefix + field, "message": message} for field, message in error.problems],
+    )
+
+
+def conflict_error(error: EditConflict) -> ApiError:
+    at = error.at.isoformat() if error.at else None
+    return conflict(
+        f"the service was saved by {error.by} since (now version {error.version}); "
+        "load it again and redo your change",
+        current_version=error.version,
+        updated_by=error.by,
+        updated_at=at,
+    )
+
+
+# --- documents --------------------------------------------------------------------------
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def user_document(session: AsyncSession, user: StaffUser) -> dict[str, Any]:
+    city = await session.get(City, user.city_id) if user.city_id else None
+    organization = (
+        await session.get(Organization, user.organization_id) if user.organization_id else None
+    )
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "city": city.slug if city else None,
+        "organization": organization.slug if organization else None,
+        "disabled": user.disabled_at is not None,
+    }
+
+
+def city_document(city: City) -> dict[str, Any]:
+    return {
+        "slug": city.slug,
+        "name": city.name,
+        "revision": city.revision,
+        "default_language": city.default_language,
+    }
+
+
+def service_summary(service: Service, today: date) -> dict[str, Any]:
+    return {
+        "id": service.id,
+        "slug": service.slug,
+        "name": service.name,
+        "status": service.status,
+        "version": service.version,
+        "deleted": service.deleted_at is not None,
+        "last_reviewed_at": _iso(service.last_reviewed_at),
+        "review_due": is_review_due(
+            service.last_reviewed_at, service.review_interval_days or 365, today
+        ),
+    }
+
+
+def service_document(city: City, service: Service) -> dict[str, Any]:
+    return {
+        "id": service.id,
+        "city": city.slug,
+        "version": service.version,
+        "updated_at": _iso(service.updated_at),
+        "updated_by": service.updated_by,
+        "deleted": service.deleted_at is not None,
+        "entry": entry_document(ServiceEntry.model_validate(service.entry)),
+    }
+
+
+def event_document(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": _iso(event.at),
+        "actor": event.actor,
+        "action": event.action,
+        "version": event.version,
+        "before": event.before,
+        "after": event.after,
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def may_save_as(user: StaffUser, city: City, entry: ServiceEntry) -> None:
+    """403 unless `user` may keep a service of the entry's organisation in `city` (an
+    organisation editor may not hand a service to another organisation)."""
+    if not accounts.can_create_in(user, city, organization_id(city, entry.organization)):
+        raise forbidden(
+            f"you may not keep a service of the organisation {entry.organization!r} in {city.slug}"
+        )
+
+
+def not_deleted(service: Service) -> None:
+    if service.deleted_at is not None:
+        raise conflict(
+            "the service is deleted; restore it from its history first",
+            current_version=service.version,
+        )
+
+
+# --- who am I, cities, services ---------------------------------------------------------
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        document = await user_document(session, user)
+    document.pop("disabled")
+    return json_ok(document)
+
+
+@routes.get("/api/cities")
+async def cities(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        found = await accounts.visible_cities(session, user)
+        return json_ok([city_document(city) for city in found])
+
+
+@routes.get("/api/cities/{city}/services")
+async def city_services(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city = await city_for(session, user, path_part(request, "city"))
+        query = select(Service).where(Service.city_id == city.id).order_by(Service.slug)
+        if user.role == "organization_editor":
+            query = query.where(Service.organization_id == user.organization_id)
+        services = (await session.scalars(query)).all()
+        today = date.today()
+        return json_ok([service_summary(service, today) for service in services])
+
+
+@routes.post("/api/cities/{city}/services")
+async def create_service(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city = await city_for(session, user, path_part(request, "city"))
+        entry = entry_from(await json_object(request))
+        may_save_as(user, city, entry)
+        try:
+            service = await save_service(session, city, entry, user.email, _now())
+        except EntryProblems as error:
+            raise problems_error(error) from None
+        document = service_document(city, service)
+    return json_ok(document, status=201, headers={"Location": f"/api/services/{service.id}"})
+
+
+@routes.get("/api/services/{id}")
+async def get_service(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city, service = await service_for(session, user, path_part(request, "id"))
+        return json_ok(service_document(city, service))
+
+
+@routes.put("/api/services/{id}")
+async def put_service(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city, service = await service_for(session, user, path_part(request, "id"))
+        data = await json_object(request)
+        version = integer_field(data, "version")
+        if "entry" not in data:
+            raise unprocessable(
+                "the body needs the entry", [{"field": "entry", "message": "required"}]
+            )
+        entry = entry_from(data["entry"])
+        may_save_as(user, city, entry)
+        not_deleted(service)
+        try:
+            saved = await save_service(
+                session, city, entry, user.email, _now(), service, expected_version=version
+            )
+        except EditConflict as error:
+            raise conflict_error(error) from None
+        except EntryProblems as error:
+            raise problems_error(error) from None
+        return json_ok(service_document(city, saved))
+
+
+@routes.delete("/api/services/{id}")
+async def remove_service(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city, service = await service_for(session, user, path_part(request, "id"))
+        version = query_integer(request, "version")
+        not_deleted(service)
+        try:
+            await delete_service(session, city, service, user.email, _now(), version)
+        except EditConflict as error:
+            raise conflict_error(error) from None
+    return web.Response(status=204)
+
+
+@routes.post("/api/services/{id}/confirm")
+async def confirm_service(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city, service = await service_for(session, user, path_part(request, "id"))
+        version = integer_field(await json_object(request), "version")
+        not_deleted(service)
+        try:
+            saved = await confirm_current(
+                session,
+                city,
+                service,
+                user.email,
+                user.name,
+                date.today(),
+                _now(),
+                expected_version=version,
+            )
+        except EditConflict as error:
+            raise conflict_error(error) from None
+        except EntryProblems as error:
+            raise problems_error(error) from None
+        return json_ok(service_document(city, saved))
+
+
+@routes.get("/api/services/{id}/history")
+async def service_history(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        _, service = await service_for(session, user, path_part(request, "id"))
+        events = await history(session, service)
+        return json_ok([event_document(event) for event in events])
+
+
+@routes.post("/api/services/{id}/restore")
+async def restore_service(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city, service = await service_for(session, user, path_part(request, "id"))
+        data = await json_object(request)
+        event_id = integer_field(data, "event")
+        version = integer_field(data, "version", required=False)
+        event = await session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.id == event_id,
+                AuditEvent.entity == "service",
+                AuditEvent.entity_id == service.id,
+            )
+        )
+        if event is None or not (event.after or event.before):
+            raise ApiError(404, "not found", "no such history entry for this service")
+        if version is not None and version != service.version:
+            raise conflict_error(EditConflict(service))
+        try:
+            entry = ServiceEntry.model_validate(event.after or event.before)
+        except ValidationError as error:
+            raise unprocessable(
+                "that version no longer passes the directory's rules", validation_problems(error)
+            ) from None
+        may_save_as(user, city, entry)
+        try:
+            saved = await restore_version(session, city, service, event, user.email, _now())
+        except EntryProblems as error:
+            raise problems_error(error) from None
+        return json_ok(service_document(city, saved))
+
+
+# --- export and import ------------------------------------------------------------------
+
+
+def _yaml_text(directory: DirectoryFile) -> str:
+    return yaml.safe_dump(
+        directory.model_dump(mode="json", by_alias=True, exclude_none=True),
+        allow_unicode=True,
+        sort_keys=False,
+    )
+
+
+def exchange_formats() -> dict[str, tuple]:
+    """The formats of bot.directory.exchange (to_fn, from_fn, media_type, extension) by
+    name, when that module is there; YAML is always offered (by this module)."""
+    try:
+        from bot.directory import exchange  # noqa: PLC0415 (optional: another part of the app)
+    except ImportError:
+        return {}
+    return dict(getattr(exchange, "FORMATS", {}) or {})
+
+
+def format_names() -> list[str]:
+    return list(dict.fromkeys(["yaml", *exchange_formats()]))
+
+
+def chosen_format(request: web.Request) -> str:
+    name = request.query.get("format", "yaml").strip().lower()
+    if name not in format_names():
+        raise bad_request(f"unknown format {name!r}; known: {', '.join(format_names())}")
+    return name
+
+
+@routes.get("/api/cities/{city}/export")
+async def export_city(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city = await city_for(session, user, path_part(request, "city"))
+        name = chosen_format(request)
+        directory = await city_directory(session, city)
+    if name == "yaml":
+        body: str | bytes = _yaml_text(directory)
+        media_type, extension = YAML_MEDIA_TYPE, "yaml"
+    else:
+        to_fn, _, media_type, extension = exchange_formats()[name]
+        body = to_fn(directory)
+    response = web.Response(
+        body=body.encode("utf-8") if isinstance(body, str) else body,
+        headers={
+            "Content-Type": f"{media_type}; charset=utf-8"
+            if media_type.startswith(("text/", YAML_MEDIA_TYPE))
+            else media_type,
+            "Content-Disposition": f'attachment; filename="{city.slug}.{extension.lstrip(".")}"',
+        },
+    )
+    return response
+
+
+def _read_yaml(data: bytes, slug: str) -> DirectoryFile:
+    """Check a data file's bytes exactly as `read_directory_file` checks a file named after
+    the city (so its city slug must be the one in the URL)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{slug}.yaml"
+        path.write_bytes(data)
+        return read_directory_file(path)
+
+
+def _read_other(name: str, data: bytes, slug: str) -> DirectoryFile:
+    from_fn = exchange_formats()[name][1]
+    parameters = list(inspect.signature(from_fn).parameters.values())
+    first = parameters[0].annotation if parameters else None
+    content: str | bytes = data
+    if first in (str, "str"):
+        try:
+            content = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad_request("the file is not UTF-8 text") from None
+    directory = from_fn(content)
+    if directory.city.slug != slug:
+        raise ApiError(
+            422,
+            "invalid",
+            "the file is for another city",
+            problems=[
+                {
+                    "file": f"{slug}.{name}",
+                    "entry": "city",
+                    "field": "slug",
+                    "message": f"the file is for {directory.city.slug!r}, not {slug!r}",
+                }
+            ],
+        )
+    return directory
+
+
+@routes.post("/api/cities/{city}/import")
+async def import_file(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        slug = path_part(request, "city")
+        city = await session.scalar(select(City).where(City.slug == slug))
+        if city is not None:
+            await city_for(session, user, slug)
+            if user.role not in ("admin", "city_editor"):
+                raise forbidden("only an admin or the city's editors may import its directory")
+        elif user.role != "admin" or not SLUG.fullmatch(slug):
+            raise ApiError(404, "not found", f"no city {slug!r}")
+        name = chosen_format(request)
+        apply = query_flag(request, "apply")
+        overwrite = query_flag(request, "overwrite_staff_edits")
+        data = await read_body(request)
+        try:
+            if name == "yaml":
+                directory = await asyncio.to_thread(_read_yaml, data, slug)
+            else:
+                directory = await asyncio.to_thread(_read_other, name, data, slug)
+        except DirectoryFileError as error:
+            problems = [asdict(problem) for problem in error.problems]
+            if name == "yaml":  # read from a temporary file named after the city
+                problems = [{**problem, "file": f"{slug}.yaml"} for problem in problems]
+            raise ApiError(
+                422,
+                "invalid",
+                f"{len(problems)} problem(s) in the file; nothing was imported",
+                problems=problems,
+            ) from None
+        except ValidationError as error:
+            raise unprocessable(
+                "the file is not a valid directory; nothing was imported",
+                validation_problems(error),
+            ) from None
+        plan = await import_city(session, directory, user.email, f"the API ({name})", overwrite)
+        if not apply:
+            await session.rollback()
+    document = asdict(plan)
+    document["applied"] = apply
+    document["services"] = plan.services
+    return json_ok(document)
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@routes.get("/api/users")
+async def list_users(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        if not accounts.can_manage_users(user):
+            raise forbidden("only an admin may manage users")
+        users = (await session.scalars(select(StaffUser).order_by(StaffUser.email))).all()
+        return json_ok([await user_document(session, u) for u in users])
+
+
+@routes.post("/api/users")
+async def add_user(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        if not accounts.can_manage_users(user):
+            raise forbidden("only an admin may manage users")
+        data = await json_object(request)
+        problems = [
+            {"field": name, "message": "required, a text"}
+            for name in ("email", "name", "role", "password")
+            if not isinstance(data.get(name), str)
+        ] + [
+            {"field": name, "message": "a text or null"}
+            for name in ("city", "organization")
+            if data.get(name) is not None and not isinstance(data.get(name), str)
+        ]
+        if problems:
+            raise unprocessable("the user is not valid", problems)
+        if data["role"] not in ROLES:
+            raise unprocessable(
+                "the user is not valid",
+                [{"field": "role", "message": f"one of {', '.join(ROLES)}"}],
+            )
+        city_id = organization = None
+        if data.get("city"):
+            city = await session.scalar(select(City).where(City.slug == data["city"]))
+            if city is None:
+                raise unprocessable(
+                    "the user is not valid", [{"field": "city", "message": "unknown city"}]
+                )
+            city_id = city.id
+            if data.get("organization"):
+                organization = organization_id(city, data["organization"])
+                if await session.get(Organization, organization) is None:
+                    raise unprocessable(
+                        "the user is not valid",
+                        [{"field": "organization", "message": "unknown organisation in that city"}],
+                    )
+        elif data.get("organization"):
+            raise unprocessable(
+                "the user is not valid",
+                [{"field": "city", "message": "name the organisation's city"}],
+            )
+        try:
+            created = await accounts.create_user(
+                session,
+                data["email"],
+                data["name"],
+                data["role"],
+                data["password"],
+                city_id=city_id,
+                organization_id=organization,
+            )
+        except accounts.AccountError as error:
+            raise unprocessable(str(error), [{"field": "-", "message": str(error)}]) from None
+        document = await user_document(session, created)
+    return json_ok(document, status=201)
+
+
+# --- the API's description --------------------------------------------------------------
+
+
+@routes.get("/api/openapi.json")
+async def openapi_document(request: web.Request) -> web.Response:
+    from bot.console.openapi import openapi  # noqa: PLC0415 (builds on this module's names)
+
+    return json_ok(openapi(format_names()))
