@@ -13,17 +13,13 @@ every route.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import re
-import tempfile
 from dataclasses import asdict
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -33,10 +29,8 @@ from bot.console import accounts
 from bot.console.access import city_for, service_for, token_user
 from bot.console.models import ROLES, StaffUser
 from bot.directory.data_file import (
-    DirectoryFile,
     DirectoryFileError,
     ServiceEntry,
-    read_directory_file,
 )
 from bot.directory.db import session_maker
 from bot.directory.editing import (
@@ -49,6 +43,7 @@ from bot.directory.editing import (
     save_service,
 )
 from bot.directory.entries import city_directory, entry_document, organization_id
+from bot.directory.exchange import FORMATS
 from bot.directory.facts import is_review_due
 from bot.directory.loader import import_city
 from bot.directory.models import (
@@ -70,7 +65,6 @@ API_PREFIX = "/api"
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a city's data file is a few hundred kB
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-YAML_MEDIA_TYPE = "application/yaml"
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -570,6 +564,8 @@ async def remove_service(request: web.Request) -> web.Response:
             await delete_service(session, city, service, user.email, _now(), version)
         except EditConflict as error:
             raise conflict_error(error) from None
+        except EntryProblems as error:
+            raise problems_error(error) from None
     return web.Response(status=204)
 
 
@@ -643,32 +639,10 @@ async def restore_service(request: web.Request) -> web.Response:
 # --- export and import ------------------------------------------------------------------
 
 
-def _yaml_text(directory: DirectoryFile) -> str:
-    return yaml.safe_dump(
-        directory.model_dump(mode="json", by_alias=True, exclude_none=True),
-        allow_unicode=True,
-        sort_keys=False,
-    )
-
-
-def exchange_formats() -> dict[str, tuple]:
-    """The formats of bot.directory.exchange (to_fn, from_fn, media_type, extension) by
-    name, when that module is there; YAML is always offered (by this module)."""
-    try:
-        from bot.directory import exchange  # noqa: PLC0415 (optional: another part of the app)
-    except ImportError:
-        return {}
-    return dict(getattr(exchange, "FORMATS", {}) or {})
-
-
-def format_names() -> list[str]:
-    return list(dict.fromkeys(["yaml", *exchange_formats()]))
-
-
 def chosen_format(request: web.Request) -> str:
     name = request.query.get("format", "yaml").strip().lower()
-    if name not in format_names():
-        raise bad_request(f"unknown format {name!r}; known: {', '.join(format_names())}")
+    if name not in FORMATS:
+        raise bad_request(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
     return name
 
 
@@ -679,59 +653,14 @@ async def export_city(request: web.Request) -> web.Response:
         city = await city_for(session, user, path_part(request, "city"))
         name = chosen_format(request)
         directory = await city_directory(session, city)
-    if name == "yaml":
-        body: str | bytes = _yaml_text(directory)
-        media_type, extension = YAML_MEDIA_TYPE, "yaml"
-    else:
-        to_fn, _, media_type, extension = exchange_formats()[name]
-        body = to_fn(directory)
-    response = web.Response(
-        body=body.encode("utf-8") if isinstance(body, str) else body,
+    write, _read, media_type, extension = FORMATS[name]
+    return web.Response(
+        body=write(directory),
         headers={
-            "Content-Type": f"{media_type}; charset=utf-8"
-            if media_type.startswith(("text/", YAML_MEDIA_TYPE))
-            else media_type,
-            "Content-Disposition": f'attachment; filename="{city.slug}.{extension.lstrip(".")}"',
+            "Content-Type": media_type,
+            "Content-Disposition": f'attachment; filename="{city.slug}.{extension}"',
         },
     )
-    return response
-
-
-def _read_yaml(data: bytes, slug: str) -> DirectoryFile:
-    """Check a data file's bytes exactly as `read_directory_file` checks a file named after
-    the city (so its city slug must be the one in the URL)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{slug}.yaml"
-        path.write_bytes(data)
-        return read_directory_file(path)
-
-
-def _read_other(name: str, data: bytes, slug: str) -> DirectoryFile:
-    from_fn = exchange_formats()[name][1]
-    parameters = list(inspect.signature(from_fn).parameters.values())
-    first = parameters[0].annotation if parameters else None
-    content: str | bytes = data
-    if first in (str, "str"):
-        try:
-            content = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise bad_request("the file is not UTF-8 text") from None
-    directory = from_fn(content)
-    if directory.city.slug != slug:
-        raise ApiError(
-            422,
-            "invalid",
-            "the file is for another city",
-            problems=[
-                {
-                    "file": f"{slug}.{name}",
-                    "entry": "city",
-                    "field": "slug",
-                    "message": f"the file is for {directory.city.slug!r}, not {slug!r}",
-                }
-            ],
-        )
-    return directory
 
 
 @routes.post("/api/cities/{city}/import")
@@ -750,25 +679,17 @@ async def import_file(request: web.Request) -> web.Response:
         apply = query_flag(request, "apply")
         overwrite = query_flag(request, "overwrite_staff_edits")
         data = await read_body(request)
+        _write, read, _media_type, extension = FORMATS[name]
         try:
-            if name == "yaml":
-                directory = await asyncio.to_thread(_read_yaml, data, slug)
-            else:
-                directory = await asyncio.to_thread(_read_other, name, data, slug)
+            # Named after the city in the URL: a file of another city is refused.
+            directory = await asyncio.to_thread(read, data, f"{slug}.{extension}")
         except DirectoryFileError as error:
             problems = [asdict(problem) for problem in error.problems]
-            if name == "yaml":  # read from a temporary file named after the city
-                problems = [{**problem, "file": f"{slug}.yaml"} for problem in problems]
             raise ApiError(
                 422,
                 "invalid",
                 f"{len(problems)} problem(s) in the file; nothing was imported",
                 problems=problems,
-            ) from None
-        except ValidationError as error:
-            raise unprocessable(
-                "the file is not a valid directory; nothing was imported",
-                validation_problems(error),
             ) from None
         plan = await import_city(session, directory, user.email, f"the API ({name})", overwrite)
         if not apply:
@@ -858,4 +779,4 @@ async def add_user(request: web.Request) -> web.Response:
 async def openapi_document(request: web.Request) -> web.Response:
     from bot.console.openapi import openapi  # noqa: PLC0415 (builds on this module's names)
 
-    return json_ok(openapi(format_names()))
+    return json_ok(openapi(list(FORMATS)))

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.console.access import city_for
-from bot.console.views import _, _sessions, _start, render
+from bot.console.views import _sessions, _start, render, ui_text
 from bot.directory.data_file import DirectoryFileError
 from bot.directory.entries import city_directory
 from bot.directory.exchange import FORMATS
@@ -91,7 +91,7 @@ async def import_file(request: web.Request) -> web.Response:
         _check_role(user, city)
         context = {"city": city, "formats": FORMATS, "format": kind, "overwrite": overwrite}
         if not data or len(data) > MAX_IMPORT_BYTES:
-            context["problems"] = [_(request, "Choose a file of at most 5 MB.")]
+            context["problems"] = [ui_text(request, "Choose a file of at most 5 MB.")]
             return await render(request, "exchange.html", context, status=422)
         try:
             async with _sessions()() as work, work.begin():  # one transaction, all or nothing

@@ -28,7 +28,7 @@ from wtforms import validators as v
 from wtforms.fields import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from bot.console.models import ROLES
+from bot.console.i18n import L_
 from bot.directory.data_file import ServiceEntry
 from bot.directory.opening_hours import MODES, WEEKDAY_CODES
 from bot.eligibility import GROUPS
@@ -37,8 +37,25 @@ from bot.topics import TOPICS
 
 # The entry's texts by language, as the form's text blocks hold them.
 TEXT_FIELDS = ("name", "description", "eligibility", "fees", "documents", "hours_note")
-STATUSES = ("active", "temporarily closed", "inactive", "defunct")
-YES_NO_UNKNOWN = (("", "not known"), ("yes", "yes"), ("no", "no"))
+STATUSES = (
+    ("active", L_("active")),
+    ("temporarily closed", L_("temporarily closed")),
+    ("inactive", L_("inactive")),
+    ("defunct", L_("defunct (no longer exists)")),
+)
+DAYS = (L_("Mon"), L_("Tue"), L_("Wed"), L_("Thu"), L_("Fri"), L_("Sat"), L_("Sun"))
+MODE_LABELS = {
+    "walk_in": L_("walk-in"),
+    "appointment": L_("by appointment"),
+    "phone": L_("by phone"),
+    "unspecified": L_("not said"),
+}
+ROLE_LABELS = {  # bot/console/models.py's ROLES
+    "admin": L_("admin"),
+    "city_editor": L_("city editor"),
+    "organization_editor": L_("organisation editor"),
+}
+YES_NO_UNKNOWN = (("", L_("not known")), ("yes", L_("yes")), ("no", L_("no")))
 EXTRA_ROWS = 2  # empty rows offered for adding hours, places and closures
 
 
@@ -72,100 +89,102 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class LoginForm(Form):
-    email = StringField("E-mail", [v.InputRequired(), v.Length(max=300)])
-    password = PasswordField("Password", [v.InputRequired(), v.Length(max=1000)])
+    email = StringField(L_("E-mail"), [v.InputRequired(), v.Length(max=300)])
+    password = PasswordField(L_("Password"), [v.InputRequired(), v.Length(max=1000)])
 
 
 class PasswordChangeForm(Form):
-    current = PasswordField("Current password", [v.InputRequired(), v.Length(max=1000)])
-    new = PasswordField("New password", [v.InputRequired(), v.Length(max=1000)])
+    current = PasswordField(L_("Current password"), [v.InputRequired(), v.Length(max=1000)])
+    new = PasswordField(L_("New password"), [v.InputRequired(), v.Length(max=1000)])
     repeat = PasswordField(
-        "New password again", [v.InputRequired(), v.EqualTo("new", "The passwords differ.")]
+        L_("New password again"), [v.InputRequired(), v.EqualTo("new", "The passwords differ.")]
     )
 
 
 class UserForm(Form):
-    email = StringField("E-mail", [v.InputRequired(), v.Email(), v.Length(max=300)])
-    name = StringField("Name", [v.InputRequired(), v.Length(max=200)])
-    role = SelectField("Role", choices=options((r, r.replace("_", " ")) for r in ROLES))
-    city = SelectField("City (city editors)", choices=[], validate_choice=False)
+    email = StringField(L_("E-mail"), [v.InputRequired(), v.Email(), v.Length(max=300)])
+    name = StringField(L_("Name"), [v.InputRequired(), v.Length(max=200)])
+    role = SelectField(L_("Role"), choices=options(ROLE_LABELS.items()))
+    city = SelectField(L_("City (city editors)"), choices=[], validate_choice=False)
     organization = SelectField(
-        "Organisation (organisation editors)", choices=[], validate_choice=False
+        L_("Organisation (organisation editors)"), choices=[], validate_choice=False
     )
-    password = PasswordField("First password (tell it to them)", [v.InputRequired()])
+    password = PasswordField(L_("First password (tell it to them)"), [v.InputRequired()])
 
 
 class TokenForm(Form):
-    name = StringField("What the token is for", [v.InputRequired(), v.Length(max=100)])
+    name = StringField(L_("What the token is for"), [v.InputRequired(), v.Length(max=100)])
 
 
 class TextsForm(Form):
     """A service's texts in one language."""
 
-    name = StringField("Name", [v.Optional(), v.Length(max=300)])
-    description = TextAreaField("What it does", [v.Optional(), v.Length(max=4000)])
-    eligibility = TextAreaField("Who it is for", [v.Optional(), v.Length(max=4000)])
-    fees = TextAreaField("Fees", [v.Optional(), v.Length(max=2000)])
-    documents = TextAreaField("What to bring", [v.Optional(), v.Length(max=4000)])
-    hours_note = TextAreaField("Note on the hours", [v.Optional(), v.Length(max=2000)])
+    name = StringField(L_("Name"), [v.Optional(), v.Length(max=300)])
+    description = TextAreaField(L_("What it does"), [v.Optional(), v.Length(max=4000)])
+    eligibility = TextAreaField(L_("Who it is for"), [v.Optional(), v.Length(max=4000)])
+    fees = TextAreaField(L_("Fees"), [v.Optional(), v.Length(max=2000)])
+    documents = TextAreaField(L_("What to bring"), [v.Optional(), v.Length(max=4000)])
+    hours_note = TextAreaField(L_("Note on the hours"), [v.Optional(), v.Length(max=2000)])
 
 
 class ScheduleForm(Form):
-    byday = MultiCheckboxField("Days", choices=options((d, d) for d in WEEKDAY_CODES))
-    opens_at = StringField("Opens", render_kw={"type": "time"})
-    closes_at = StringField("Closes", render_kw={"type": "time"})
-    mode = SelectField("How", choices=options((m, m.replace("_", " ")) for m in MODES))
-    valid_from = StringField("From", render_kw={"type": "date"})
-    valid_to = StringField("Until", render_kw={"type": "date"})
+    byday = MultiCheckboxField(L_("Days"), choices=options(zip(WEEKDAY_CODES, DAYS, strict=True)))
+    opens_at = StringField(L_("Opens"), render_kw={"type": "time"})
+    closes_at = StringField(L_("Closes"), render_kw={"type": "time"})
+    mode = SelectField(L_("How"), choices=options((m, MODE_LABELS[m]) for m in MODES))
+    valid_from = StringField(L_("From"), render_kw={"type": "date"})
+    valid_to = StringField(L_("Until"), render_kw={"type": "date"})
 
 
 class LocationForm(Form):
-    name = StringField("Name of the place")
-    street = StringField("Street and number")
-    postcode = StringField("Postcode")
-    locality = StringField("Town")
-    latitude = StringField("Latitude", render_kw={"inputmode": "decimal"})
-    longitude = StringField("Longitude", render_kw={"inputmode": "decimal"})
+    name = StringField(L_("Name of the place"))
+    street = StringField(L_("Street and number"))
+    postcode = StringField(L_("Postcode"))
+    locality = StringField(L_("Town"))
+    latitude = StringField(L_("Latitude"), render_kw={"inputmode": "decimal"})
+    longitude = StringField(L_("Longitude"), render_kw={"inputmode": "decimal"})
 
 
 class ClosureForm(Form):
-    from_ = StringField("First day", render_kw={"type": "date"})
-    to = StringField("Last day", render_kw={"type": "date"})
-    reason_local = StringField("Reason (city language)")
-    reason_en = StringField("Reason (English)")
+    from_ = StringField(L_("First day"), render_kw={"type": "date"})
+    to = StringField(L_("Last day"), render_kw={"type": "date"})
+    reason_local = StringField(L_("Reason (city language)"))
+    reason_en = StringField(L_("Reason (English)"))
 
 
 class ServiceForm(Form):
     version = HiddenField()
-    id = StringField("Id (letters, digits, hyphens)", [v.InputRequired(), v.Length(max=100)])
-    organization = SelectField("Organisation", choices=[], validate_choice=False)
-    status = SelectField("Status", choices=options((s, s) for s in STATUSES))
+    id = StringField(L_("Id (letters, digits, hyphens)"), [v.InputRequired(), v.Length(max=100)])
+    organization = SelectField(L_("Organisation"), choices=[], validate_choice=False)
+    status = SelectField(L_("Status"), choices=options(STATUSES))
     local = FormField(TextsForm)
     en = FormField(TextsForm)
-    topics = MultiCheckboxField("Topics", choices=options((t, t.replace("_", " ")) for t in TOPICS))
+    topics = MultiCheckboxField(
+        L_("Topics"), choices=options((t, t.replace("_", " ")) for t in TOPICS)
+    )
     needs = MultiCheckboxField(
-        "Needs within the topics", choices=options((n, n) for n in NEED_CODES)
+        L_("Needs within the topics"), choices=options((n, n) for n in NEED_CODES)
     )
-    languages = StringField("Languages spoken (codes, comma separated: de, en, uk)")
+    languages = StringField(L_("Languages spoken (codes, comma separated: de, en, uk)"))
     interpreters = SelectField(
-        "Interpreters on request",
-        choices=options([("", "not known"), ("yes", "yes"), ("no", "no")]),
+        L_("Interpreters on request"),
+        choices=options(YES_NO_UNKNOWN),
     )
-    appointment_only = SelectField("Only by appointment", choices=options(YES_NO_UNKNOWN))
+    appointment_only = SelectField(L_("Only by appointment"), choices=options(YES_NO_UNKNOWN))
     eligible_groups = MultiCheckboxField(
-        "Only for these groups (none: everyone)",
+        L_("Only for these groups (none: everyone)"),
         choices=options((g, g.replace("_", " ")) for g in GROUPS),
     )
-    minimum_age = IntegerField("Minimum age", [v.Optional()])
-    maximum_age = IntegerField("Maximum age", [v.Optional()])
-    phones = TextAreaField("Phone numbers (one per line)")
-    email = StringField("E-mail")
-    url = StringField("Web page")
+    minimum_age = IntegerField(L_("Minimum age"), [v.Optional()])
+    maximum_age = IntegerField(L_("Maximum age"), [v.Optional()])
+    phones = TextAreaField(L_("Phone numbers (one per line)"))
+    email = StringField(L_("E-mail"))
+    url = StringField(L_("Web page"))
     locations = FieldList(FormField(LocationForm))
     schedules = FieldList(FormField(ScheduleForm))
     closures = FieldList(FormField(ClosureForm))
-    review_interval_days = IntegerField("Review every (days)", [v.Optional()])
-    source_url = StringField("Where the facts come from (web page)")
+    review_interval_days = IntegerField(L_("Review every (days)"), [v.Optional()])
+    source_url = StringField(L_("Where the facts come from (web page)"))
 
 
 def _blank(row: dict) -> bool:

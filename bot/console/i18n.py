@@ -37,6 +37,11 @@ def translations(lang: str) -> _gettext.NullTranslations:
     return Translations(fp=buffer, domain=DOMAIN)
 
 
+def L_(msgid: str) -> str:  # noqa: N802 (gettext's marker style)
+    """Marks a text (a form label) for the catalog; it is translated when shown."""
+    return msgid
+
+
 def gettext(lang: str, msgid: str) -> str:
     return translations(lang).gettext(msgid) if msgid else msgid
 

@@ -28,6 +28,7 @@ from bot.console.access import (
     session_user,
 )
 from bot.console.forms import (
+    ROLE_LABELS,
     TEXT_FIELDS,
     FormData,
     LoginForm,
@@ -43,7 +44,7 @@ from bot.console.forms import (
     path_problems,
     validation_problems,
 )
-from bot.console.i18n import CONSOLE_LANGUAGES, best_language, gettext
+from bot.console.i18n import CONSOLE_LANGUAGES, L_, best_language, gettext
 from bot.console.models import ApiToken, StaffUser
 from bot.console.security import LoginLimiter, client_address, csrf_token
 from bot.console.translation_state import translation_states
@@ -65,12 +66,28 @@ from bot.directory.usage import gap_groups, review_list
 from bot.languages import SUPPORTED_LANGUAGES
 
 routes = web.RouteTableDef()
+# Codes the pages show in words: history actions, translation states, kinds of gaps.
+SHOWN_CODES = (
+    L_("create"),
+    L_("update"),
+    L_("delete"),
+    L_("restore"),
+    L_("confirm"),
+    L_("import"),
+    L_("missing"),
+    L_("outdated"),
+    L_("current"),
+    L_("fallback"),
+    L_("clarify"),
+    L_("out_of_scope"),
+)
 LIMITER_KEY = web.AppKey("console_login_limiter", LoginLimiter)
 USER_KEY = web.RequestKey("console_user", StaffUser)  # the logged-in member of staff
 LANGUAGE_KEY = web.RequestKey("console_language", str)
 
 
-def _(request: web.Request, msgid: str) -> str:
+def ui_text(request: web.Request, msgid: str) -> str:
+    """`msgid` in the request's console language."""
     return gettext(request.get(LANGUAGE_KEY, "en"), msgid)
 
 
@@ -87,6 +104,7 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": await csrf_token(request),
         "path": request.path,
         "static": lambda name: f"/console/static/{name}",
+        "role_labels": ROLE_LABELS,
     }
 
 
@@ -142,14 +160,14 @@ async def login(request: web.Request) -> web.Response:
         keys = (f"email:{email}", f"address:{client_address(request)}")
         wait = limiter.wait_seconds(*keys)
         if wait:
-            context["error"] = _(
+            context["error"] = ui_text(
                 request, "Too many failed logins. Try again in %(minutes)d minutes."
             ) % {"minutes": max(1, wait // 60)}
             return await render(request, "login.html", context, status=429)
         user = await accounts.authenticate(session, email, form.password.data or "")
         if user is None:
             limiter.failed(*keys)
-            context["error"] = _(request, "The e-mail address or the password is not right.")
+            context["error"] = ui_text(request, "The e-mail address or the password is not right.")
             return await render(request, "login.html", context, status=401)
         limiter.succeeded(keys[0])
         language = (await get_session(request)).get("language")
@@ -215,6 +233,7 @@ async def dashboard(request: web.Request) -> web.Response:
                 "items": items,
                 "today": today,
                 "open_gaps": sum(len(g.gaps) for g in gaps),
+                "conflict": request.query.get("conflict") == "1",
             },
         )
 
@@ -278,9 +297,6 @@ async def _organizations(session: AsyncSession, city: City, user: StaffUser) -> 
 def _service_form(request: web.Request, post: Any, organizations: list) -> ServiceForm:
     form = ServiceForm(FormData(post) if post is not None else None)
     form.organization.choices = options(organizations)
-    for field in (form.local, form.en):
-        for name in TEXT_FIELDS:
-            field[name].label.text = _(request, field[name].label.text)
     return form
 
 
@@ -354,7 +370,7 @@ async def _save(
             request, city, service, form, path_problems(error.problems, default), 422
         )
     except EditConflict as error:
-        message = _(
+        message = ui_text(
             request,
             "%(who)s saved this entry while you were editing it (now version %(version)d). "
             "Your changes are below and were not saved: open the entry again in a new tab, "
@@ -383,6 +399,7 @@ async def _render_form(
             "form": form,
             "problems": problems,
             "saved": request.query.get("saved") == "1" and not problems,
+            "conflict": request.query.get("conflict") == "1",
             "default_language": city.default_language,
         },
         status=status,
@@ -429,6 +446,8 @@ async def service_delete(request: web.Request) -> web.Response:
             )
         except EditConflict:
             raise web.HTTPSeeOther(f"/console/services/{service.id}?conflict=1") from None
+        except EntryProblems as error:
+            raise web.HTTPConflict(text=str(error)) from None
     raise web.HTTPSeeOther(f"/console/services/{service.id}/history")
 
 

@@ -17,6 +17,13 @@ from bot.directory.data_file import ServiceEntry
 from bot.directory.entries import entry_document, entry_problems, service_entry, write_service
 from bot.directory.models import AuditEvent, City, Service
 
+# The assistant sends every question it cannot place to the city's general counselling.
+COUNSELLING_STAYS = (
+    "this is the city's general counselling office, where the assistant sends every "
+    "question it cannot place: it stays active (name another office in the city's "
+    "settings first)"
+)
+
 
 class EditConflict(Exception):
     """Someone else saved the entry since the editor opened it."""
@@ -88,6 +95,8 @@ async def save_service(
             problems.append(("id", f"the id {entry.id!r} is taken by another service"))
     elif entry.id != service.slug:
         problems.append(("id", "the id of an existing service cannot change"))
+    elif service.id == city.general_counselling_service_id and entry.status != "active":
+        problems.append(("status", COUNSELLING_STAYS))
     if problems:
         raise EntryProblems(problems)
     before = None
@@ -121,6 +130,8 @@ async def delete_service(
 ) -> None:
     """Delete softly: the service's rows stay (restorable), and no answer shows it."""
     _check_version(service, expected_version)
+    if service.id == city.general_counselling_service_id:
+        raise EntryProblems([("id", COUNSELLING_STAYS)])
     service.deleted_at = now
     service.version += 1
     service.updated_at, service.updated_by = now, actor

@@ -294,11 +294,11 @@ async def city_directory(session: AsyncSession, city: City) -> DirectoryFile:
             .order_by(Service.slug)
         )
     ).all()
-    counselling = next(
-        (s.slug for s in services if s.id == city.general_counselling_service_id), ""
+    counselling = await session.scalar(
+        select(Service.slug).where(Service.id == city.general_counselling_service_id)
     )
     return DirectoryFile(
-        city=city_entry(city, counselling),
+        city=city_entry(city, counselling or ""),
         organizations=[OrganizationEntry(id=o.slug, name=o.name, url=o.url) for o in organizations],
         services=[service_entry(s) for s in services],
     )

@@ -32,8 +32,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from bot.i18n.catalog import DOMAIN
-from bot.i18n.update_catalogs import REPO_ROOT, TEMPLATE, extract_messages
+from bot.i18n.update_catalogs import DOMAINS, REPO_ROOT, Domain, extract_messages
 
 MessageKey = tuple[str, str | None]  # (msgid, msgctxt)
 
@@ -62,24 +61,31 @@ class Problem:
 
 
 def check(root: Path = REPO_ROOT) -> list[Problem]:
-    """Every problem of the template and the catalogs under `root`/locales."""
-    expected = {_key(message): message for message in _messages(extract_messages(root))}
+    """Every problem of the templates and the catalogs under `root`/locales."""
+    return [problem for domain in DOMAINS for problem in _check_domain(root, domain)]
+
+
+def _check_domain(root: Path, domain: Domain) -> list[Problem]:
+    if not (root / domain.mapping_file).is_file():  # a tree without that part
+        return []
+    expected = {_key(m): m for m in _messages(extract_messages(root, domain))}
     problems: list[Problem] = []
-
-    template = root / TEMPLATE
+    template = root / domain.template
     if template.is_file():
-        problems += _check_template(template, TEMPLATE.as_posix(), expected)
+        problems += _check_template(template, domain.template.as_posix(), expected)
     else:
-        problems.append(Problem(TEMPLATE.as_posix(), None, "missing file"))
+        problems.append(Problem(domain.template.as_posix(), None, "missing file"))
 
-    locales_dir = root / "locales"
-    for lang_dir in sorted(p for p in locales_dir.iterdir() if p.is_dir()):
-        relative = (Path("locales") / lang_dir.name / "LC_MESSAGES" / f"{DOMAIN}.po").as_posix()
+    languages = domain.languages or sorted(
+        p.name for p in (root / "locales").iterdir() if p.is_dir()
+    )
+    for lang in languages:
+        relative = (Path("locales") / lang / "LC_MESSAGES" / f"{domain.name}.po").as_posix()
         po_path = root / relative
         if not po_path.is_file():
             problems.append(Problem(relative, None, "missing file"))
             continue
-        problems += _check_catalog(po_path, relative, lang_dir.name, expected)
+        problems += _check_catalog(po_path, relative, lang, expected, domain.name)
     return problems
 
 
@@ -96,10 +102,10 @@ def _check_template(
 
 
 def _check_catalog(
-    path: Path, relative: str, lang: str, expected: dict[MessageKey, Message]
+    path: Path, relative: str, lang: str, expected: dict[MessageKey, Message], domain: str
 ) -> list[Problem]:
     with path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=lang, domain=DOMAIN)
+        catalog = read_po(po_file, locale=lang, domain=domain)
     problems: list[Problem] = []
     if catalog.fuzzy:
         problems.append(Problem(relative, "", "fuzzy"))

@@ -21,7 +21,6 @@ import yaml
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.console import web as console_web
 from bot.console.accounts import create_token, create_user
 from bot.console.models import ApiToken
 from bot.directory.answers import answers_by_id
@@ -85,18 +84,6 @@ async def make_staff(sessions) -> Staff:  # noqa: ANN001
             migrado=service_id(dortmund, MIGRADO),
             wien_service=wien_service,
         )
-
-
-@pytest.fixture(autouse=True)
-def console_files(tmp_path_factory, monkeypatch):
-    """The console's static folder, which `create_app` needs: the commit that wired the
-    console in does not have it (git keeps no empty folder), so a stand-in is used until
-    the console's pages bring it."""
-    if not (console_web.HERE / "static").is_dir():
-        here = tmp_path_factory.mktemp("console")
-        (here / "static").mkdir()
-        (here / "templates").mkdir()
-        monkeypatch.setattr(console_web, "HERE", here)
 
 
 @pytest.fixture
@@ -703,52 +690,6 @@ async def test_the_description_is_public_and_covers_every_operation(client):
             assert codes & {"200", "201", "204"}, (method, path)
             if "requestBody" in operation:
                 assert {"400", "413", "422"} <= codes, (method, path)
-
-
-async def test_other_formats_come_from_the_exchange_module_when_it_is_there(
-    client, staff, monkeypatch
-):
-    """bot.directory.exchange is written elsewhere: once its FORMATS are there, the export
-    and import offer them (and the description lists them)."""
-    import sys
-    import types
-
-    from bot.directory.data_file import DirectoryFile
-
-    def to_csv(directory: DirectoryFile) -> str:
-        return "id\n" + "\n".join(s.id for s in directory.services)
-
-    def from_csv(data: bytes) -> DirectoryFile:
-        raise AssertionError("not used here")
-
-    exchange = types.ModuleType("bot.directory.exchange")
-    exchange.FORMATS = {"csv": (to_csv, from_csv, "text/csv", "csv")}
-    monkeypatch.setitem(sys.modules, "bot.directory.exchange", exchange)
-    headers = auth(staff.tokens["dortmund"])
-    response = await client.get("/api/cities/dortmund/export?format=csv", headers=headers)
-    assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
-    assert 'filename="dortmund.csv"' in response.headers["Content-Disposition"]
-    assert JOBCENTER in (await response.text()).splitlines()
-    document = await as_json(await client.get("/api/openapi.json"), 200)
-    [format_] = [
-        p
-        for p in document["paths"]["/api/cities/{city}/export"]["get"]["parameters"]
-        if p["name"] == "format"
-    ]
-    assert format_["schema"]["enum"] == ["yaml", "csv"]
-    monkeypatch.delitem(sys.modules, "bot.directory.exchange")
-    monkeypatch.setattr("builtins.__import__", _refusing_exchange(__import__))
-    gone = await client.get("/api/cities/dortmund/export?format=csv", headers=headers)
-    assert (await as_json(gone, 400))["detail"] == "unknown format 'csv'; known: yaml"
-
-
-def _refusing_exchange(real_import):  # noqa: ANN001, ANN202
-    def guarded(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: ANN001, ANN202, A002
-        if name == "bot.directory" and fromlist and "exchange" in fromlist:
-            raise ImportError("no exchange module yet")
-        return real_import(name, globals, locals, fromlist, level)
-
-    return guarded
 
 
 # --- property-based: no operation ever fails with a server error -----------------------

@@ -434,7 +434,9 @@ async def test_content_gaps_are_listed_per_city_and_can_be_marked_handled(app_cl
     assert "12345678" not in page and "جواز" not in page  # Wien's gap is not Dora's
     ids = re.findall(r'name="gap" value="(\d+)"', page)
     token = CSRF.search(page).group(1)
-    await client.post("/console/gaps/handled", data=[("csrf_token", token)] + [("gap", i) for i in ids])
+    await client.post(
+        "/console/gaps/handled", data=[("csrf_token", token)] + [("gap", i) for i in ids]
+    )
     assert "Де отримати" not in await (await client.get("/console/gaps")).text()
     async with people() as session:
         handled = (await session.scalars(select(ContentGap.handled_by))).all()
