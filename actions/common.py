@@ -5,6 +5,7 @@ App environment.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +22,7 @@ from bot.directory.answers import ServiceAnswer
 from bot.directory.db import session_maker
 from bot.directory.models import City
 from bot.directory.places import Place, all_cities, city_by_slug
+from bot.directory.usage import record_gap, record_shown
 from bot.eligibility import Profile
 from bot.languages import FALLBACK_LANGUAGE, is_supported
 
@@ -28,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 # What a directory database that is down, unreachable or refusing raises.
 DIRECTORY_ERRORS = (SQLAlchemyError, OSError)
+
+# The longest an answer waits for its showings or content gap to be written; after that
+# the record is dropped and the answer goes out.
+RECORD_SECONDS = 3
 
 Run = Callable[..., Awaitable[list[dict[str, Any]]]]
 
@@ -126,7 +132,7 @@ async def utter_city_not_served(
 FOLLOW_UP_QUESTIONS = ("hours", "address", "documents", "cost", "other_options")
 
 
-def show_offices(
+async def show_offices(
     dispatcher: CollectingDispatcher,
     answers: list[ServiceAnswer],
     earlier: Sequence[str] = (),
@@ -135,14 +141,49 @@ def show_offices(
     """Utter a card per office, then the `follow_ups` as buttons, and remember the offices
     for follow-up questions: they become the offices shown (`shown_services`, none picked
     yet), added to the `earlier` ones of the same topic (`earlier_services`, so "other
-    options?" never repeats one)."""
+    options?" never repeats one). Each office shown is counted for today (UTC), for the
+    staff's review list; a failure to count is logged and the answer still goes out."""
     for answer in answers:
         dispatcher.utter_message(response="utter_service_card", service=answer.card())
     if answers and follow_ups:
         dispatcher.utter_message(response="utter_follow_ups", choices=list(follow_ups))
     shown = [answer.service.id for answer in answers]
+    await _record("Counting the offices shown", _count_shown, shown)
     return [
         SlotSet("shown_services", shown),
         SlotSet("earlier_services", [*earlier, *shown]),
         SlotSet("focus_service", None),
     ]
+
+
+async def keep_content_gap(tracker: Tracker, kind: str, topic: str | None = None) -> None:
+    """Keep the latest user message as a content gap of `kind` (bot/directory/usage.py:
+    personal data removed first), for the conversation's city and language. A gap without
+    a known city is kept with none (the console lists gaps by city, so staff do not see
+    it). Never fails the answer: errors are logged by kind only."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    await _record("Keeping a content gap", _keep_gap, tracker, kind, topic, text)
+
+
+async def _count_shown(service_ids: list[str]) -> None:
+    if not service_ids:
+        return
+    async with directory_session() as session, session.begin():
+        await record_shown(session, service_ids, now().date())
+
+
+async def _keep_gap(tracker: Tracker, kind: str, topic: str | None, text: str) -> None:
+    language = conversation_language(tracker)
+    async with directory_session() as session, session.begin():
+        city = await current_city(session, tracker)
+        await record_gap(session, city, language, kind, topic, text, now())
+
+
+async def _record(what: str, write: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Run `write` (its own session and transaction) within RECORD_SECONDS; log a failure
+    by the error's kind only (its message can hold what the user wrote) and go on."""
+    try:
+        async with asyncio.timeout(RECORD_SECONDS):
+            await write(*args)
+    except Exception as error:  # a record is never worth losing the answer
+        logger.error("%s failed: %s", what, error_kind(error))

@@ -16,6 +16,7 @@ from actions.common import (
     conversation_language,
     current_city,
     directory_session,
+    keep_content_gap,
     latest_intent,
     now,
     show_offices,
@@ -67,7 +68,7 @@ async def answer_topic(
         dispatcher.utter_message(response="utter_no_service_for_topic", topic=topic, city_name=name)
         fallback = await general_counselling(session, city, language, moment)
         answers = [fallback] if fallback else []
-    events = show_offices(dispatcher, answers)
+    events = await show_offices(dispatcher, answers)
     if topic in LEGAL_TOPICS:
         dispatcher.utter_message(response="utter_not_legal_advice")
     return [*events, SlotSet("shown_topic", topic), SlotSet("pending_topic", None)]
@@ -126,13 +127,14 @@ async def utter_general_counselling(
     # One office with no topic behind it: nothing "other" to offer.
     follow_ups = [q for q in FOLLOW_UP_QUESTIONS if q != "other_options"]
     return [
-        *show_offices(dispatcher, [answer], follow_ups=follow_ups),
+        *await show_offices(dispatcher, [answer], follow_ups=follow_ups),
         SlotSet("shown_topic", None),
     ]
 
 
 class ActionOutOfScope(Action):
-    """A question outside the topics: say so plainly and point to general counselling."""
+    """A question outside the topics: say so plainly and point to general counselling.
+    The question is kept as a content gap ("out_of_scope") for staff."""
 
     def name(self) -> str:
         return "action_out_of_scope"
@@ -141,13 +143,17 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return await utter_general_counselling(dispatcher, tracker, "utter_out_of_scope")
+        events = await utter_general_counselling(dispatcher, tracker, "utter_out_of_scope")
+        await keep_content_gap(tracker, "out_of_scope")
+        return events
 
 
 class ActionFallback(Action):
     """The message was not understood well enough to answer: ask which of the likely
     topics it is about (buttons, plus "something else"), or, when none of the best guesses
-    is a topic, ask to rephrase; never guess an office."""
+    is a topic, ask to rephrase; never guess an office. The message is kept as a content
+    gap for staff ("clarify" with the first topic offered, or "fallback"), except one cut
+    for length."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -162,7 +168,9 @@ class ActionFallback(Action):
         topics = topics_to_clarify(message.get("intent_ranking"))
         if not topics:
             dispatcher.utter_message(response="utter_default")
+            await keep_content_gap(tracker, "fallback")
             return []
         choices = [f"topic:{topic}" for topic in topics] + ["something_else"]
         dispatcher.utter_message(response="utter_which_topic", choices=choices)
+        await keep_content_gap(tracker, "clarify", topics[0])
         return []

@@ -11,6 +11,7 @@ from bot.channels.web import setup_channels
 from bot.console.web import setup_console
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
+from bot.web.housekeeping import housekeeping
 from bot.web.nlg import DOMAIN_RESPONSES_KEY
 from bot.web.routes import setup_routes
 
@@ -40,4 +41,5 @@ def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     setup_routes(app)
     setup_channels(app, found, merged["rasa_url"] or found.rasa_url)
     setup_console(app, found)
+    app.cleanup_ctx.append(housekeeping)
     return app

@@ -1,0 +1,85 @@
+"""Scheduled work of the web app: content gaps older than CONTENT_GAP_RETENTION_DAYS are
+deleted when the app starts and then every hour. App environment.
+
+The job has its own engine on the directory database, made when the app starts and
+closed when it stops. A database error is logged (by its kind only) and the job tries
+again an hour later; it never stops the app. A SQLite directory file that does not exist
+yet has no gaps, and is not created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.directory.db import make_engine, session_maker
+from bot.directory.usage import forget_old_gaps
+from bot.settings import settings
+
+logger = logging.getLogger(__name__)
+
+EVERY_SECONDS = 60 * 60
+# The longest one round may take; the app's start waits for the first.
+ROUND_SECONDS = 15
+
+
+async def housekeeping(app: web.Application) -> AsyncIterator[None]:
+    """aiohttp cleanup context: one round before the app serves, then one every hour
+    until it stops."""
+    engine = make_engine(settings().directory_database_url)
+    try:
+        await forget_old_gaps_once(engine)
+        task = asyncio.create_task(_every_hour(engine), name="housekeeping")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:
+        await engine.dispose()
+
+
+async def forget_old_gaps_once(engine: AsyncEngine) -> int | None:
+    """Delete the gaps older than the retention period; how many, or None on an error."""
+    days = settings().content_gap_retention_days
+    if _sqlite_file_missing(engine.url):
+        logger.info("Housekeeping: no directory database yet, nothing to forget")
+        return 0
+    try:
+        async with asyncio.timeout(ROUND_SECONDS):
+            async with session_maker(engine)() as session, session.begin():
+                deleted = await forget_old_gaps(session, datetime.now(UTC), days)
+    except Exception as error:  # the app keeps running; the next round tries again
+        cause = getattr(error, "orig", None) or error
+        logger.error(
+            "Housekeeping: forgetting old content gaps failed (%s); trying again in an hour",
+            type(cause).__name__,
+        )
+        return None
+    logger.info("Housekeeping: forgot %d content gaps older than %d days", deleted, days)
+    return deleted
+
+
+async def _every_hour(engine: AsyncEngine) -> None:
+    while True:
+        await asyncio.sleep(EVERY_SECONDS)
+        await forget_old_gaps_once(engine)
+
+
+def _sqlite_file_missing(url: URL) -> bool:
+    path = url.database
+    return (
+        url.get_backend_name() == "sqlite"
+        and bool(path)
+        and path != ":memory:"
+        and not Path(path).exists()
+    )
