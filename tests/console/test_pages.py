@@ -333,44 +333,60 @@ async def test_script_in_a_text_field_is_shown_as_text(app_client, people):
 
 
 async def test_history_shows_every_change_and_a_version_can_be_restored(app_client, people):
-    migrado = await service_id(people, "do-migrado-friedensplatz")
+    europa = await service_id(people, "do-willkommen-europa")
     client = await app_client()
     await login(client, "admin@city.example")
-    await client_post(
-        client, migrado, replace(await open_form(client, migrado), en__name="Renamed")
-    )
+    await client_post(client, europa, replace(await open_form(client, europa), en__name="Renamed"))
     token = await csrf_of(client)
     await client.post(
-        f"/console/services/{migrado}/delete", data={"csrf_token": token, "version": "2"}
+        f"/console/services/{europa}/delete", data={"csrf_token": token, "version": "2"}
     )
     async with people() as session:
         assert (
             await answers_by_id(
                 session,
                 await session.scalar(select(City).where(City.slug == "dortmund")),
-                [migrado],
+                [europa],
                 "en",
                 datetime.now(UTC),
             )
             == []
         )
-    history = await (await client.get(f"/console/services/{migrado}/history")).text()
+    history = await (await client.get(f"/console/services/{europa}/history")).text()
     assert [w for w in ("delete", "update", "create") if w in history] == [
         "delete",
         "update",
         "create",
     ]
-    first = re.findall(rf"/console/services/{migrado}/restore/(\d+)", history)[-1]  # the import
+    first = re.findall(rf"/console/services/{europa}/restore/(\d+)", history)[-1]  # the import
     restored = await client.post(
-        f"/console/services/{migrado}/restore/{first}", data={"csrf_token": token}
+        f"/console/services/{europa}/restore/{first}", data={"csrf_token": token}
     )
     assert restored.status == 200
     async with people() as session:
-        service = await session.get(Service, migrado)
+        service = await session.get(Service, europa)
         assert service.deleted_at is None and service.entry["name"]["en"] != "Renamed"
         assert service.version == 4
         city = await session.get(City, service.city_id)
-        assert await answers_by_id(session, city, [migrado], "en", datetime.now(UTC))
+        assert await answers_by_id(session, city, [europa], "en", datetime.now(UTC))
+
+
+async def test_the_citys_general_counselling_office_cannot_be_deleted(app_client, people):
+    migrado = await service_id(people, "do-migrado-friedensplatz")  # Dortmund's first stop
+    client = await app_client()
+    await login(client, "admin@city.example")
+    token = await csrf_of(client)
+    refused = await client.post(
+        f"/console/services/{migrado}/delete", data={"csrf_token": token, "version": "1"}
+    )
+    assert refused.status == 409
+    assert "general counselling office" in await refused.text()
+    fields = replace(await open_form(client, migrado), status="inactive")
+    kept = await client_post(client, migrado, fields)
+    assert kept.status == 422 and "it stays active" in await kept.text()
+    async with people() as session:
+        service = await session.get(Service, migrado)
+        assert service.deleted_at is None and service.status == "active"
 
 
 async def test_confirming_an_entry_updates_the_date_the_assistant_shows(app_client, people):

@@ -9,17 +9,14 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select, text, update
 
 from bot.directory.db import get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
 from bot.directory.models import City, ContentGap, Service, ServiceShown
 from bot.directory.usage import forget_old_gaps, record_gap, record_shown, review_list
-from bot.settings import REPO_ROOT
 from bot.web import housekeeping as housekeeping_module
 from bot.web.app import create_app
-from bot.web.housekeeping import housekeeping
 from tests.support.stack import free_port
 
 NOW = datetime(2026, 12, 4, 10, 30, tzinfo=UTC)
@@ -118,38 +115,12 @@ async def test_only_gaps_older_than_the_retention_period_are_forgotten(sessions)
     assert await gap_texts(sessions) == ["Wo gibt es Angelscheine?", "Wo gibt es Parkausweise?"]
 
 
-async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-def app_with_housekeeping_only() -> web.Application:
-    app = web.Application()
-    app.router.add_get("/health", health)
-    app.cleanup_ctx.append(housekeeping)
-    return app
-
-
-CONSOLE_FILES_MISSING = not (REPO_ROOT / "bot" / "console" / "static").is_dir()
-
-
-@pytest.fixture(
-    params=[
-        pytest.param(
-            create_app,
-            id="create_app",
-            marks=pytest.mark.skipif(
-                CONSOLE_FILES_MISSING, reason="the console's static files are not in this checkout"
-            ),
-        ),
-        pytest.param(app_with_housekeeping_only, id="housekeeping-only"),
-    ]
-)
-def make_web_app(request, monkeypatch):
-    """The web app (and, while create_app cannot start without the console's files, an app
-    with only the housekeeping job). Secrets are set, so no key files are written to var/."""
+@pytest.fixture
+def make_web_app(monkeypatch):
+    """The web app. Secrets are set, so no key files are written to var/."""
     monkeypatch.setenv("CONSOLE_SECRET", "test-console-secret")
     monkeypatch.setenv("CHANNEL_SECRET", "test-channel-secret")
-    return request.param
+    return create_app
 
 
 async def test_the_web_app_forgets_old_gaps_when_it_starts(

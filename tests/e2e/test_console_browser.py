@@ -1,0 +1,189 @@
+"""The staff console in real Chromium against the whole running stack: a member of staff
+changes an office's opening hours and the assistant's next answer in the widget changes,
+with no restart; a city's editor is refused another city's entries; two editors saving the
+same entry; the pages pass an accessibility check on a phone.
+
+The first admin is made with the README's command (`python -m bot.console create-admin`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from bot.console.accounts import create_user
+from bot.directory.db import dispose_engines, get_engine, session_maker
+from bot.directory.models import City
+from tests.support.browser import chromium
+from tests.support.stack import REPO, Stack, running_stack, sqlite_url
+
+pytestmark = pytest.mark.e2e
+
+ADMIN, WIEN_EDITOR, DORTMUND_EDITOR = "ada@city.example", "wim@city.example", "dora@city.example"
+PASSWORD = "a long console password"
+WIDGET = "#welcome-desk-widget"
+QUESTION = "Wo kann ich mich in Dortmund anmelden?"
+ANSWER_MS = 60_000
+SCREENSHOTS = REPO / "reports" / "screenshots"
+
+
+async def add_editors(stack: Stack) -> None:
+    engine = get_engine(sqlite_url(stack.directory_db))
+    async with session_maker(engine)() as session, session.begin():
+        cities = {c.slug: c.id for c in (await session.scalars(select(City))).all()}
+        await create_user(
+            session, WIEN_EDITOR, "Wim Wien", "city_editor", PASSWORD, city_id=cities["wien"]
+        )
+        await create_user(
+            session,
+            DORTMUND_EDITOR,
+            "Dora Dortmund",
+            "city_editor",
+            PASSWORD,
+            city_id=cities["dortmund"],
+        )
+    await dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("console"), CONSOLE_SECRET="console-e2e") as stack:
+        made = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bot.console",
+                "create-admin",
+                "--email",
+                ADMIN,
+                "--name",
+                "Ada Admin",
+                "--password-stdin",
+            ],
+            input=PASSWORD + "\n",
+            text=True,
+            capture_output=True,
+            env=stack.env,
+            cwd=REPO,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr
+        assert "Admin account created" in made.stdout
+        asyncio.run(add_editors(stack))
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def browser(stack: Stack) -> Iterator[Browser]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with chromium() as browser:
+        yield browser
+
+
+def console(browser: Browser, stack: Stack, email: str, width: int = 1280) -> Page:
+    """A new browser (its own cookies) logged in to the console as `email`."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{stack.web}/console")
+    expect(page).to_have_url(f"{stack.web}/console/login?next=/console")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Entries to review")).to_be_visible()
+    return page
+
+
+def first_office(browser: Browser, stack: Stack) -> tuple[str, str]:
+    """Ask the widget a new question: the first office's name and its card's text."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page.goto(f"{stack.web}/?city=dortmund")
+    page.locator(f"{WIDGET} .launcher").click()
+    page.locator(f"{WIDGET} #message").fill(QUESTION)
+    page.locator(f"{WIDGET} #message").press("Enter")
+    card = page.locator(f"{WIDGET} .card").first
+    card.wait_for(timeout=ANSWER_MS)
+    name, text = card.locator("h3").inner_text(), card.inner_text()
+    page.context.close()
+    return name, text
+
+
+def open_entry(page: Page, stack: Stack, name: str) -> None:
+    page.goto(f"{stack.web}/console/cities/dortmund/services")
+    page.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+
+
+def test_new_opening_hours_reach_the_assistants_next_answer(browser, stack):
+    name, before = first_office(browser, stack)
+    assert "23:59" not in before
+    page = console(browser, stack, ADMIN)
+    open_entry(page, stack, name)
+    # Clear the weekly grid, then one period: every day, 00:00 to 23:59, walk-in.
+    for box in page.locator("input[type=checkbox][name^='schedules-']").all():
+        box.uncheck()
+    for time in page.locator("input[type=time][name^='schedules-']").all():
+        time.fill("")
+    for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
+        page.locator("#schedules-0").get_by_label(day).check()
+    page.locator("#schedules-0-opens_at").fill("00:00")
+    page.locator("#schedules-0-closes_at").fill("23:59")
+    page.locator("#schedules-0-mode").select_option("walk_in")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    page.screenshot(path=SCREENSHOTS / "console-saved-1280.png", full_page=True)
+
+    again, after = first_office(browser, stack)
+    assert again == name
+    assert "23:59" in after, after
+
+
+def test_a_city_editor_is_refused_another_citys_entry(browser, stack):
+    admin = console(browser, stack, ADMIN)
+    admin.goto(f"{stack.web}/console/cities/dortmund/services")
+    link = admin.get_by_role("link", name="MigraDo", exact=False).first.get_attribute("href")
+    wim = console(browser, stack, WIEN_EDITOR)
+    response = wim.goto(f"{stack.web}{link}")
+    assert response.status == 403
+    expect(wim.locator("body")).to_contain_text("not yours to edit")
+    wim.goto(f"{stack.web}/console/cities/dortmund/services")
+    expect(wim.locator("body")).to_contain_text("this city is not yours to edit")
+
+
+def test_two_editors_saving_the_same_entry(browser, stack):
+    ada, dora = console(browser, stack, ADMIN), console(browser, stack, DORTMUND_EDITOR)
+    for page in (ada, dora):
+        page.goto(f"{stack.web}/console/cities/dortmund/services")
+        page.get_by_role("link", name="MigraDo", exact=False).first.click()
+    ada.locator("#en-name").fill("MigraDo (Ada's wording)")
+    ada.get_by_role("button", name="Save", exact=True).click()
+    expect(ada.get_by_role("status")).to_contain_text("Saved.")
+    dora.locator("#en-name").fill("MigraDo (Dora's wording)")
+    dora.get_by_role("button", name="Save", exact=True).click()
+    expect(dora.get_by_role("alert")).to_contain_text("saved this entry while you were editing it")
+    expect(dora.locator("#en-name")).to_have_value("MigraDo (Dora's wording)")  # not lost
+    dora.goto(dora.url)  # opening the entry again (a GET)
+    expect(dora.locator("#en-name")).to_have_value("MigraDo (Ada's wording)")
+
+
+@pytest.mark.parametrize("path", ["/console/login", "/console", "/console/services/{id}"])
+def test_the_console_pages_pass_an_accessibility_check_on_a_phone(browser, stack, path):
+    page = console(browser, stack, DORTMUND_EDITOR, width=390)
+    if "{id}" in path:
+        page.goto(f"{stack.web}/console/cities/dortmund/services")
+        href = page.get_by_role("link", name="MigraDo", exact=False).first.get_attribute("href")
+        path = href
+    if path == "/console/login":
+        page = page.context.browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{stack.web}{path}")
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], [(v["id"], v["nodes"][0]["html"]) for v in serious]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{path} scrolls sideways on a phone ({width} px)"
