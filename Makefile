@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # What the model is trained from (`make eval`'s own code is in bot/rasa_ext but trains nothing).
 TRAINING_INPUTS := config.yml domain.yml $(filter-out bot/rasa_ext/evaluation.py,$(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py bot/folding.py -name '*.yml' -o -name '*.py' 2>/dev/null))
 
-.PHONY: help run shell train test lint check-catalogs catalogs validate load-directory \
+.PHONY: help run shell train test lint check-catalogs catalogs validate load-directory admin \
         test-app test-rasa test-conversations test-e2e bench eval envs system-packages clean
 
 help:
@@ -33,6 +33,7 @@ help:
 	@echo "make lint    ruff"
 	@echo "make load-directory   load data/directory/*.yaml into the directory database"
 	@echo "make catalogs         extract and update the translation catalogs"
+	@echo "make admin EMAIL=... NAME=...   create the staff console's first admin"
 
 # --- environments -----------------------------------------------------------------------
 envs: .venv/rasa/.installed .venv/app/.installed
@@ -62,6 +63,11 @@ var/directory.loaded: $(wildcard data/directory/*.yaml) $(wildcard bot/directory
 	@mkdir -p var
 	$(APP_BIN)/python -m bot.directory load
 	@touch $@
+
+# The staff console's first admin (asks for the password; nothing has a default one).
+admin: .venv/app/.installed
+	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo 'usage: make admin EMAIL=you@city.example NAME="Your Name"'; exit 2; }
+	$(WITH_SETTINGS) $(APP_BIN)/python -m bot.console create-admin --email "$(EMAIL)" --name "$(NAME)"
 
 # --- run ------------------------------------------------------------------------------------
 run: envs $(MODEL) var/directory.loaded

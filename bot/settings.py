@@ -243,6 +243,8 @@ def announce(found: Settings) -> None:
     print(
         "\n  Welcome Desk is starting (Rasa needs about half a minute to load its model).\n"
         f"  Demo page:     http://localhost:{found.web_port}/\n"
+        f"  Staff console: http://localhost:{found.web_port}/console"
+        " (first: make admin EMAIL=... NAME=...)\n"
         f"  Rasa REST API: http://localhost:{found.rasa_port}/webhooks/rest/webhook\n"
         "  Press Ctrl-C to stop all three processes.\n",
         flush=True,
