@@ -95,17 +95,13 @@ async def card_days(sessions, slug: str) -> list:
 # --- logging in --------------------------------------------------------------------------------
 
 
-async def test_a_page_without_login_goes_to_the_login_page(app_client):
+async def test_every_page_without_login_goes_to_the_login_page(app_client, people):
+    ids = await page_ids(people)
     client = await app_client()
-    for path in (
-        "/console",
-        "/console/gaps",
-        "/console/users",
-        "/console/cities/dortmund/services",
-    ):
-        response = await client.get(path, allow_redirects=False)
-        assert response.status == 303
-        assert response.headers["Location"].startswith("/console/login?next=")
+    for page in PAGES:
+        response = await client.get(page.format(**ids), allow_redirects=False)
+        assert response.status == 303, page
+        assert response.headers["Location"].startswith("/console/login?next="), page
 
 
 async def test_login_logout_and_the_session_cookie(app_client):
@@ -203,13 +199,17 @@ EMAILS = {
 }
 
 
+async def page_ids(sessions) -> dict[str, str]:
+    return {
+        "jobcenter": await service_id(sessions, "do-jobcenter-integration-point"),
+        "migrado": await service_id(sessions, "do-migrado-friedensplatz"),
+        "startwien": await service_id(sessions, "wi-startwien-startcoaching"),
+    }
+
+
 @pytest.mark.parametrize("role", sorted(EMAILS))
 async def test_each_role_opens_its_pages_and_is_refused_the_others(app_client, people, role):
-    ids = {
-        "jobcenter": await service_id(people, "do-jobcenter-integration-point"),
-        "migrado": await service_id(people, "do-migrado-friedensplatz"),
-        "startwien": await service_id(people, "wi-startwien-startcoaching"),
-    }
+    ids = await page_ids(people)
     client = await app_client()
     await login(client, EMAILS[role])
     for page, allowed in PAGES.items():

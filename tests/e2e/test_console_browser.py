@@ -9,16 +9,19 @@ The first admin is made with the README's command (`python -m bot.console create
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from urllib.request import Request, urlopen
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from bot.console.accounts import create_user
+from bot.console.accounts import create_token, create_user
+from bot.console.models import StaffUser
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.models import City
 from tests.support.browser import chromium
@@ -34,10 +37,15 @@ ANSWER_MS = 60_000
 SCREENSHOTS = REPO / "reports" / "screenshots"
 
 
+TOKENS: dict[str, str] = {}
+
+
 async def add_editors(stack: Stack) -> None:
     engine = get_engine(sqlite_url(stack.directory_db))
     async with session_maker(engine)() as session, session.begin():
         cities = {c.slug: c.id for c in (await session.scalars(select(City))).all()}
+        admin = await session.scalar(select(StaffUser).where(StaffUser.email == ADMIN))
+        _row, TOKENS["admin"] = await create_token(session, admin, "e2e")
         await create_user(
             session, WIEN_EDITOR, "Wim Wien", "city_editor", PASSWORD, city_id=cities["wien"]
         )
@@ -187,3 +195,52 @@ def test_the_console_pages_pass_an_accessibility_check_on_a_phone(browser, stack
     assert serious == [], [(v["id"], v["nodes"][0]["html"]) for v in serious]
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{path} scrolls sideways on a phone ({width} px)"
+
+
+def api(stack: Stack, method: str, path: str, body: dict | None = None) -> dict:
+    request = Request(
+        f"{stack.web}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {TOKENS['admin']}", "Content-Type": "application/json"},
+    )
+    with urlopen(request) as response:
+        return json.load(response)
+
+
+def test_script_in_an_entry_is_shown_as_text_in_the_widget_and_the_rest_answer(browser, stack):
+    name, _ = first_office(browser, stack)
+    [found] = [s for s in api(stack, "GET", "/api/cities/dortmund/services") if s["name"] == name]
+    document = api(stack, "GET", f"/api/services/{found['id']}")
+    attack = '<img src=x onerror="window.__xss=1">Bürgerdienste <script>window.__xss=2</script>'
+    entry = document["entry"]
+    entry["name"]["de"] = attack
+    entry["description"]["de"] = attack
+    api(
+        stack,
+        "PUT",
+        f"/api/services/{found['id']}",
+        {"version": document["version"], "entry": entry},
+    )
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page.goto(f"{stack.web}/?city=dortmund")
+    page.locator(f"{WIDGET} .launcher").click()
+    page.locator(f"{WIDGET} #message").fill(QUESTION)
+    page.locator(f"{WIDGET} #message").press("Enter")
+    card = page.locator(f"{WIDGET} .card").first
+    card.wait_for(timeout=ANSWER_MS)
+    expect(card.locator("h3")).to_have_text(attack)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator(f"{WIDGET} .card img").count() == 0
+
+    rest = Request(
+        f"{stack.rasa}/webhooks/rest/webhook",
+        data=json.dumps(
+            {"sender": "xss-check", "message": QUESTION, "metadata": {"city": "dortmund"}}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urlopen(rest, timeout=60) as response:
+        texts = [m.get("text", "") for m in json.load(response)]
+    assert any(attack in text for text in texts), texts
