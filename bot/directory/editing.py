@@ -13,9 +13,15 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.directory.data_file import ServiceEntry
-from bot.directory.entries import entry_document, entry_problems, service_entry, write_service
-from bot.directory.models import AuditEvent, City, Service
+from bot.directory.data_file import OrganizationEntry, ServiceEntry
+from bot.directory.entries import (
+    entry_document,
+    entry_problems,
+    organization_id,
+    service_entry,
+    write_service,
+)
+from bot.directory.models import AuditEvent, City, Organization, Service
 
 # The assistant sends every question it cannot place to the city's general counselling.
 COUNSELLING_STAYS = (
@@ -188,3 +194,47 @@ async def history(session: AsyncSession, service: Service) -> list[AuditEvent]:
         .order_by(AuditEvent.id.desc())
     )
     return list(rows.all())
+
+
+def organization_entry(organization: Organization) -> OrganizationEntry:
+    return OrganizationEntry(id=organization.slug, name=organization.name, url=organization.url)
+
+
+async def save_organization(
+    session: AsyncSession,
+    city: City,
+    entry: OrganizationEntry,
+    actor: str,
+    now: datetime,
+    organization: Organization | None = None,
+) -> Organization:
+    """Add an organisation to `city` or change one (its name and web page; its id stays),
+    recorded in the history like a service."""
+    if organization is None:
+        taken = await session.get(Organization, organization_id(city, entry.id))
+        if taken is not None:
+            raise EntryProblems([("id", f"the id {entry.id!r} is taken by another organisation")])
+        organization = Organization(id=organization_id(city, entry.id), city_id=city.id)
+        session.add(organization)
+        before = None
+    elif entry.id != organization.slug:
+        raise EntryProblems([("id", "the id of an existing organisation cannot change")])
+    else:
+        before = organization_entry(organization)
+    organization.slug, organization.name, organization.url = entry.id, entry.name, entry.url
+    session.add(
+        AuditEvent(
+            at=now,
+            actor=actor,
+            action="update" if before else "create",
+            entity="organization",
+            entity_id=organization.id,
+            city_id=city.id,
+            summary=f"{'update' if before else 'create'} organisation {entry.id}",
+            before=before.model_dump(mode="json", exclude_none=True) if before else None,
+            after=entry.model_dump(mode="json", exclude_none=True),
+        )
+    )
+    city.revision += 1
+    await session.flush()
+    return organization
