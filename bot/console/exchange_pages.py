@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.console.access import city_for
-from bot.console.views import _sessions, _start, render, ui_text
+from bot.console.views import begin_page, directory_session, render, ui_text
 from bot.directory.data_file import DirectoryFileError
 from bot.directory.entries import city_directory
 from bot.directory.exchange import FORMATS
@@ -33,8 +33,8 @@ def _check_role(user, city: City) -> None:  # noqa: ANN001
 
 @routes.get("/console/cities/{city}/exchange")
 async def exchange_page(request: web.Request) -> web.Response:
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         city = await city_for(session, user, request.match_info["city"])
         _check_role(user, city)
         return await render(request, "exchange.html", {"city": city, "formats": FORMATS})
@@ -46,8 +46,8 @@ async def export(request: web.Request) -> web.Response:
     kind = request.query.get("format", "yaml")
     if kind not in FORMATS:
         raise web.HTTPBadRequest(text=f"unknown format; choose one of {', '.join(FORMATS)}")
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         city = await city_for(session, user, request.match_info["city"])
         _check_role(user, city)
         directory = await city_directory(session, city)
@@ -85,8 +85,8 @@ async def import_file(request: web.Request) -> web.Response:
     else:
         data = b""
     apply, overwrite = post.get("apply") == "1", post.get("overwrite_staff_edits") == "1"
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         city = await city_for(session, user, request.match_info["city"])
         _check_role(user, city)
         context = {"city": city, "formats": FORMATS, "format": kind, "overwrite": overwrite}
@@ -94,7 +94,10 @@ async def import_file(request: web.Request) -> web.Response:
             context["problems"] = [ui_text(request, "Choose a file of at most 5 MB.")]
             return await render(request, "exchange.html", context, status=422)
         try:
-            async with _sessions()() as work, work.begin():  # one transaction, all or nothing
+            async with (
+                directory_session() as work,
+                work.begin(),
+            ):  # one transaction, all or nothing
                 plan = await _plan(work, city, kind, data, user.email, overwrite)
                 if not apply:
                     await work.rollback()

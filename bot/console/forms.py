@@ -116,6 +116,12 @@ class TokenForm(Form):
     name = StringField(L_("What the token is for"), [v.InputRequired(), v.Length(max=100)])
 
 
+class OrganizationForm(Form):
+    id = StringField(L_("Id (letters, digits, hyphens)"), [v.InputRequired(), v.Length(max=100)])
+    name = StringField(L_("Name"), [v.InputRequired(), v.Length(max=300)])
+    url = StringField(L_("Web page"), [v.Optional(), v.Length(max=500)])
+
+
 class TextsForm(Form):
     """A service's texts in one language."""
 

@@ -116,11 +116,12 @@ async def render(
     return aiohttp_jinja2.render_template(template, request, context, status=status)
 
 
-def _sessions():
-    return session_maker()
+def directory_session() -> AsyncSession:
+    """A new session on the directory database (use with `async with`)."""
+    return session_maker()()
 
 
-async def _start(request: web.Request, session: AsyncSession, login: bool = True) -> StaffUser:
+async def begin_page(request: web.Request, session: AsyncSession, login: bool = True) -> StaffUser:
     """Set the request's language and user; redirect to the login page when there is none."""
     cookie = await get_session(request)
     request[LANGUAGE_KEY] = best_language(
@@ -140,7 +141,7 @@ def _safe_next(target: str | None) -> str:
     return "/console"
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -149,8 +150,8 @@ def _now() -> datetime:
 
 @routes.view("/console/login")
 async def login(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        await _start(request, session, login=False)
+    async with directory_session() as session, session.begin():
+        await begin_page(request, session, login=False)
         form = LoginForm(FormData(await request.post()) if request.method == "POST" else None)
         context = {"form": form, "error": None, "next": request.query.get("next", "")}
         if request.method != "POST":
@@ -195,8 +196,8 @@ async def choose_language(request: web.Request) -> web.Response:
 
 @routes.view("/console/password")
 async def password(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         post = await request.post() if request.method == "POST" else None
         form = PasswordChangeForm(FormData(post) if post is not None else None)
         context = {"form": form, "error": None, "done": False}
@@ -218,8 +219,8 @@ async def password(request: web.Request) -> web.Response:
 @routes.get("/console")
 async def dashboard(request: web.Request) -> web.Response:
     """Entries past or near their review date, the most shown first, each confirmable."""
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         cities = await accounts.visible_cities(session, user)
         today = date.today()
         organization = user.organization_id if user.role == "organization_editor" else None
@@ -243,16 +244,16 @@ async def dashboard(request: web.Request) -> web.Response:
 
 @routes.get("/console/cities")
 async def cities(request: web.Request) -> web.Response:
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         found = await accounts.visible_cities(session, user)
         return await render(request, "cities.html", {"cities": found})
 
 
 @routes.get("/console/cities/{city}/services")
 async def service_list(request: web.Request) -> web.Response:
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         city = await city_for(session, user, request.match_info["city"])
         query = select(Service).where(Service.city_id == city.id).order_by(Service.name)
         if user.role == "organization_editor":
@@ -302,8 +303,8 @@ def _service_form(request: web.Request, post: Any, organizations: list) -> Servi
 
 @routes.view("/console/cities/{city}/services/new")
 async def service_new(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         city = await city_for(session, user, request.match_info["city"])
         organizations = await _organizations(session, city, user)
         post = await request.post() if request.method == "POST" else None
@@ -322,8 +323,8 @@ async def service_new(request: web.Request) -> web.Response:
 
 @routes.view("/console/services/{id}")
 async def service_edit(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         city, service = await service_for(session, user, request.match_info["id"])
         organizations = await _organizations(session, city, user)
         post = await request.post() if request.method == "POST" else None
@@ -359,7 +360,7 @@ async def _save(
         entry = ServiceEntry.model_validate(data)
         expected = int(form.version.data) if (form.version.data or "").isdigit() else None
         saved = await save_service(
-            session, city, entry, user.email, _now(), service, expected_version=expected
+            session, city, entry, user.email, utc_now(), service, expected_version=expected
         )
     except ValidationError as error:
         return await _render_form(
@@ -408,8 +409,8 @@ async def _render_form(
 
 @routes.post("/console/services/{id}/confirm")
 async def service_confirm(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         city, service = await service_for(session, user, request.match_info["id"])
         post = await request.post()
         expected = post.get("version")
@@ -421,7 +422,7 @@ async def service_confirm(request: web.Request) -> web.Response:
                 user.email,
                 user.name,
                 date.today(),
-                _now(),
+                utc_now(),
                 int(expected) if isinstance(expected, str) and expected.isdigit() else None,
             )
         except EditConflict:
@@ -431,8 +432,8 @@ async def service_confirm(request: web.Request) -> web.Response:
 
 @routes.post("/console/services/{id}/delete")
 async def service_delete(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         city, service = await service_for(session, user, request.match_info["id"])
         version = (await request.post()).get("version")
         try:
@@ -441,7 +442,7 @@ async def service_delete(request: web.Request) -> web.Response:
                 city,
                 service,
                 user.email,
-                _now(),
+                utc_now(),
                 int(version) if isinstance(version, str) and version.isdigit() else None,
             )
         except EditConflict:
@@ -453,8 +454,8 @@ async def service_delete(request: web.Request) -> web.Response:
 
 @routes.get("/console/services/{id}/history")
 async def service_history(request: web.Request) -> web.Response:
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         city, service = await service_for(session, user, request.match_info["id"])
         events = await history(session, service)
         return await render(
@@ -476,14 +477,14 @@ def _changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
 
 @routes.post("/console/services/{id}/restore/{event}")
 async def service_restore(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         city, service = await service_for(session, user, request.match_info["id"])
         event = await session.get(AuditEvent, int(request.match_info["event"]))
         if event is None or event.entity_id != service.id or not (event.after or event.before):
             raise web.HTTPNotFound(text="no such version")
         try:
-            await restore_version(session, city, service, event, user.email, _now())
+            await restore_version(session, city, service, event, user.email, utc_now())
         except (EntryProblems, ValidationError):
             raise web.HTTPConflict(
                 text="That version cannot be restored as it is (the directory's rules "
@@ -498,8 +499,8 @@ async def service_translation(request: web.Request) -> web.Response:
     language = request.match_info["language"]
     if language not in SUPPORTED_LANGUAGES:
         raise web.HTTPNotFound(text="not a language of the assistant")
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         city, service = await service_for(session, user, request.match_info["id"])
         entry = service_entry(service)
         post = await request.post() if request.method == "POST" else None
@@ -521,7 +522,7 @@ async def service_translation(request: web.Request) -> web.Response:
                     city,
                     changed,
                     user.email,
-                    _now(),
+                    utc_now(),
                     service,
                     int(version) if isinstance(version, str) and version.isdigit() else None,
                 )
@@ -564,8 +565,8 @@ def _with_text(texts: dict[str, str], language: str, value: str | None) -> dict[
 
 @routes.get("/console/gaps")
 async def gaps(request: web.Request) -> web.Response:
-    async with _sessions()() as session:
-        user = await _start(request, session)
+    async with directory_session() as session:
+        user = await begin_page(request, session)
         cities = await accounts.visible_cities(session, user)
         show_handled = request.query.get("handled") == "1"
         groups = await gap_groups(session, [c.id for c in cities], show_handled)
@@ -580,14 +581,14 @@ async def gaps(request: web.Request) -> web.Response:
 @routes.post("/console/gaps/handled")
 async def gaps_handled(request: web.Request) -> web.Response:
     """Mark the gaps whose ids the form lists as handled."""
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         cities = {c.id for c in await accounts.visible_cities(session, user)}
         post = await request.post()
         ids = [int(i) for i in post.getall("gap", []) if isinstance(i, str) and i.isdigit()]
         for gap in (await session.scalars(select(ContentGap).where(ContentGap.id.in_(ids)))).all():
             if gap.city_id in cities and gap.handled_at is None:
-                gap.handled_at, gap.handled_by = _now(), user.email
+                gap.handled_at, gap.handled_by = utc_now(), user.email
     raise web.HTTPSeeOther("/console/gaps")
 
 
@@ -596,8 +597,8 @@ async def gaps_handled(request: web.Request) -> web.Response:
 
 @routes.view("/console/users")
 async def users(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         if not accounts.can_manage_users(user):
             raise web.HTTPForbidden(text="only an admin manages users")
         post = await request.post() if request.method == "POST" else None
@@ -646,8 +647,8 @@ async def users(request: web.Request) -> web.Response:
 
 @routes.post("/console/users/{id}/disable")
 async def user_disable(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         if not accounts.can_manage_users(user):
             raise web.HTTPForbidden(text="only an admin manages users")
         other = await session.get(StaffUser, request.match_info["id"])
@@ -655,14 +656,14 @@ async def user_disable(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(text="no such user")
         if other.id == user.id:
             raise web.HTTPConflict(text="you cannot disable your own account")
-        other.disabled_at = other.disabled_at or _now()
+        other.disabled_at = other.disabled_at or utc_now()
     raise web.HTTPSeeOther("/console/users")
 
 
 @routes.view("/console/tokens")
 async def tokens(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         post = await request.post() if request.method == "POST" else None
         form = TokenForm(FormData(post) if post is not None else None)
         new_token = None
@@ -683,12 +684,12 @@ async def tokens(request: web.Request) -> web.Response:
 
 @routes.post("/console/tokens/{id}/revoke")
 async def token_revoke(request: web.Request) -> web.Response:
-    async with _sessions()() as session, session.begin():
-        user = await _start(request, session)
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session)
         row = await session.get(ApiToken, request.match_info["id"])
         if row is None or row.user_id != user.id:
             raise web.HTTPNotFound(text="no such token")
-        row.revoked_at = row.revoked_at or _now()
+        row.revoked_at = row.revoked_at or utc_now()
     raise web.HTTPSeeOther("/console/tokens")
 
 

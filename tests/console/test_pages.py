@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.console.accounts import create_user
 from bot.directory.answers import answers_by_id
-from bot.directory.models import City, ContentGap, Service
+from bot.directory.models import City, ContentGap, Organization, Service
 from bot.directory.usage import record_gap
 from bot.web.app import create_app
 from tests.support.html_forms import form_with, replace
@@ -561,3 +561,39 @@ async def test_the_console_speaks_german(app_client):
     page = await client.get("/console/login", headers={"Accept-Language": "de-DE,de;q=0.9"})
     html = await page.text()
     assert '<html lang="de">' in html and "Anmelden" in html
+
+
+async def test_organisations_are_added_and_renamed_by_those_allowed(app_client, people):
+    client = await app_client()
+    await login(client, "do@city.example")
+    page = await (await client.get("/console/cities/dortmund/organizations")).text()
+    added = await client.post(
+        "/console/cities/dortmund/organizations",
+        data=replace(
+            form_with(page, "name"),
+            id="caritas-dortmund",
+            name="Caritas Dortmund",
+            url="https://www.caritas-dortmund.de/",
+        ),
+    )
+    assert "Caritas Dortmund" in await added.text()
+    bad = await client.post(
+        "/console/cities/dortmund/organizations",
+        data=replace(form_with(page, "name"), id="Not A Slug!", name="x", url="nope"),
+    )
+    assert bad.status == 422 and "Nothing was saved" in await bad.text()
+
+    jo = await app_client()
+    await login(jo, "jc@city.example")
+    listing = await (await jo.get("/console/cities/dortmund/organizations")).text()
+    assert "Add an organisation" not in listing
+    own = re.findall(r'href="(/console/organizations/[^"]+)"', listing)
+    assert len(own) == 1  # the Jobcenter only
+    form = form_with(await (await jo.get(own[0])).text(), "name")
+    await jo.post(own[0], data=replace(form, name="Jobcenter Dortmund (Integration Point)"))
+    async with people() as session:
+        names = set((await session.scalars(select(Organization.name))).all())
+    assert {"Caritas Dortmund", "Jobcenter Dortmund (Integration Point)"} <= names
+    wim = await app_client()
+    await login(wim, "wi@city.example")
+    assert (await wim.get(own[0])).status == 403
