@@ -6,8 +6,9 @@ token, 403 for what the user's role may not reach, 404 for what does not exist. 
 answer, errors included, is JSON: `api_errors` turns an error raised under /api into
 `{"error": ..., "detail": ...}` with its status. Writes go through bot/directory/editing.py
 (one transaction each, recorded in the history, the user's e-mail as the actor), so an
-edit made here is what the assistant answers with next. bot/console/openapi.py describes
-every route.
+edit made here is what the assistant answers with next (marking a content gap handled, as
+the console's gaps page does, is the one write that is not a directory edit).
+bot/console/openapi.py describes every route.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.console.access import city_for, service_for, token_user
 from bot.console.models import ROLES, StaffUser
 from bot.directory.data_file import (
     DirectoryFileError,
+    OrganizationEntry,
     ServiceEntry,
 )
 from bot.directory.db import session_maker
@@ -40,6 +42,7 @@ from bot.directory.editing import (
     delete_service,
     history,
     restore_version,
+    save_organization,
     save_service,
 )
 from bot.directory.entries import city_directory, entry_document, organization_id
@@ -50,12 +53,14 @@ from bot.directory.models import (
     Address,
     AuditEvent,
     City,
+    ContentGap,
     Language,
     Location,
     Organization,
     Service,
     ServiceTranslation,
 )
+from bot.directory.usage import GapGroup, ReviewItem, gap_groups, review_list
 
 log = logging.getLogger(__name__)
 
@@ -384,6 +389,9 @@ def conflict_error(error: EditConflict) -> ApiError:
 
 
 def _iso(value: datetime | date | None) -> str | None:
+    """ISO 8601; a time read back without its zone (SQLite keeps none) is UTC, as written."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return value.isoformat() if value is not None else None
 
 
@@ -634,6 +642,181 @@ async def restore_service(request: web.Request) -> web.Response:
         except EntryProblems as error:
             raise problems_error(error) from None
         return json_ok(service_document(city, saved))
+
+
+# --- organisations ----------------------------------------------------------------------
+
+
+def organization_document(organization: Organization) -> dict[str, Any]:
+    return {
+        "id": organization.id,
+        "slug": organization.slug,
+        "name": organization.name,
+        "url": organization.url,
+    }
+
+
+def organization_from(data: dict[str, Any]) -> OrganizationEntry:
+    """An OrganizationEntry from JSON data, or 422 with every problem by field."""
+    try:
+        entry = OrganizationEntry.model_validate(data)
+    except ValidationError as error:
+        raise unprocessable("the organisation is not valid", validation_problems(error)) from None
+    problems = [
+        {"field": name, "message": f"at most {_limit(column)} characters"}
+        for name, column in (("name", Organization.name), ("url", Organization.url))
+        if getattr(entry, name) is not None and len(getattr(entry, name)) > _limit(column)
+    ]
+    if problems:
+        raise unprocessable("the organisation is not valid", problems)
+    return entry
+
+
+def can_edit_organization(user: StaffUser, organization: Organization) -> bool:
+    """Admins every organisation; a city editor their city's; an organisation editor their own."""
+    if user.role == "admin":
+        return True
+    if user.role == "city_editor":
+        return user.city_id == organization.city_id
+    return user.organization_id == organization.id
+
+
+@routes.get("/api/cities/{city}/organizations")
+async def city_organizations(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city = await city_for(session, user, path_part(request, "city"))
+        found = await session.scalars(
+            select(Organization).where(Organization.city_id == city.id).order_by(Organization.slug)
+        )
+        return json_ok([organization_document(o) for o in found.all()])
+
+
+@routes.post("/api/cities/{city}/organizations")
+async def create_organization(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        city = await city_for(session, user, path_part(request, "city"))
+        if user.role not in ("admin", "city_editor"):
+            raise forbidden("only an admin or the city's editors may add organisations")
+        entry = organization_from(await json_object(request))
+        try:
+            organization = await save_organization(session, city, entry, user.email, _now())
+        except EntryProblems as error:
+            raise problems_error(error) from None
+        document = organization_document(organization)
+    return json_ok(document, status=201)
+
+
+@routes.put("/api/organizations/{id}")
+async def put_organization(request: web.Request) -> web.Response:
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        organization = await session.get(Organization, path_part(request, "id"))
+        if organization is None:
+            raise ApiError(404, "not found", "no such organisation")
+        if not can_edit_organization(user, organization):
+            raise forbidden("this organisation is not yours to edit")
+        city = await session.get(City, organization.city_id)
+        entry = organization_from(await json_object(request))
+        try:
+            saved = await save_organization(session, city, entry, user.email, _now(), organization)
+        except EntryProblems as error:
+            raise problems_error(error) from None
+        return json_ok(organization_document(saved))
+
+
+# --- the review list and content gaps ---------------------------------------------------
+
+
+async def chosen_cities(request: web.Request, session: AsyncSession, user: StaffUser) -> list[City]:
+    """The city of the query's `city` (404 unknown, 403 not the user's), else every city
+    the user may see."""
+    slug = request.query.get("city")
+    if slug is None:
+        return await accounts.visible_cities(session, user)
+    if not SLUG.fullmatch(slug):
+        raise bad_request(f"the query parameter city must be a city's slug, not {slug!r}")
+    return [await city_for(session, user, slug)]
+
+
+def review_document(item: ReviewItem, city_slugs: dict[str, str], today: date) -> dict[str, Any]:
+    return {
+        "id": item.service.id,
+        "slug": item.service.slug,
+        "name": item.service.name,
+        "city": city_slugs[item.service.city_id],
+        "due": item.due.isoformat(),
+        "overdue": item.due < today,
+        "shown": item.shown,
+        "version": item.service.version,
+    }
+
+
+def gap_document(gap: ContentGap, city_slugs: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": gap.id,
+        "text": gap.text,
+        "at": _iso(gap.at),
+        "city": city_slugs.get(gap.city_id),
+        "handled_at": _iso(gap.handled_at),
+        "handled_by": gap.handled_by,
+    }
+
+
+def gap_group_document(group: GapGroup, city_slugs: dict[str, str]) -> dict[str, Any]:
+    return {
+        "week": group.week,
+        "topic": group.topic,
+        "language": group.language,
+        "kind": group.kind,
+        "gaps": [gap_document(gap, city_slugs) for gap in group.gaps],
+    }
+
+
+@routes.get("/api/review")
+async def review(request: web.Request) -> web.Response:
+    """What the console's dashboard lists: entries past or due within 30 days of their
+    review date, the most shown to newcomers first (an organisation editor: its own)."""
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        cities = await chosen_cities(request, session, user)
+        organization = user.organization_id if user.role == "organization_editor" else None
+        today = date.today()
+        items = await review_list(session, [c.id for c in cities], today, organization)
+        slugs = {c.id: c.slug for c in cities}
+        return json_ok([review_document(item, slugs, today) for item in items])
+
+
+@routes.get("/api/gaps")
+async def list_gaps(request: web.Request) -> web.Response:
+    """The content gaps of the user's cities, grouped by week, topic, language and kind."""
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        cities = await chosen_cities(request, session, user)
+        include_handled = query_flag(request, "handled")
+        groups = await gap_groups(session, [c.id for c in cities], include_handled)
+        slugs = {c.id: c.slug for c in cities}
+        return json_ok([gap_group_document(group, slugs) for group in groups])
+
+
+@routes.post("/api/gaps/{id}/handled")
+async def gap_handled(request: web.Request) -> web.Response:
+    """Mark a gap handled (a gap already handled stays as it was). A gap of a city the user
+    may not see is answered like one that does not exist."""
+    async with session_maker()() as session, session.begin():
+        user = await authenticated(request, session)
+        raw = request.match_info["id"]
+        gap = None
+        if re.fullmatch(r"[0-9]{1,18}", raw):
+            gap = await session.get(ContentGap, int(raw))
+        slugs = {c.id: c.slug for c in await accounts.visible_cities(session, user)}
+        if gap is None or gap.city_id not in slugs:
+            raise ApiError(404, "not found", "no such gap")
+        if gap.handled_at is None:
+            gap.handled_at, gap.handled_by = _now(), user.email
+            await session.flush()
+        return json_ok(gap_document(gap, slugs))
 
 
 # --- export and import ------------------------------------------------------------------

@@ -11,7 +11,8 @@ import copy
 from typing import Any
 
 from bot.console.models import ROLES
-from bot.directory.data_file import ServiceEntry
+from bot.directory.data_file import OrganizationEntry, ServiceEntry
+from bot.directory.models import GAP_KINDS
 
 LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 SECURITY = [{"bearerAuth": []}]
@@ -39,13 +40,14 @@ def _fix_refs(node: Any) -> Any:
 
 
 def entry_schemas() -> dict[str, Any]:
-    """ServiceEntry and the models it uses, as components/schemas."""
-    schema = copy.deepcopy(ServiceEntry.model_json_schema(by_alias=True))
-    definitions = schema.pop("$defs", {})
-    return {
-        "ServiceEntry": _fix_refs(schema),
-        **{name: _fix_refs(value) for name, value in definitions.items()},
-    }
+    """ServiceEntry, OrganizationEntry and the models they use, as components/schemas."""
+    schemas: dict[str, Any] = {}
+    for model in (ServiceEntry, OrganizationEntry):
+        schema = copy.deepcopy(model.model_json_schema(by_alias=True))
+        definitions = schema.pop("$defs", {})
+        schemas[model.__name__] = _fix_refs(schema)
+        schemas.update({name: _fix_refs(value) for name, value in definitions.items()})
+    return schemas
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -206,6 +208,48 @@ def api_schemas() -> dict[str, Any]:
                 "after": {"type": ["object", "null"]},
             }
         ),
+        "Organization": _object(
+            {
+                "id": {"type": "string", "description": "the organisation's id in the API"},
+                "slug": {"type": "string", "description": "its id in the city's data file"},
+                "name": {"type": "string"},
+                "url": NULLABLE_STRING,
+            }
+        ),
+        "ReviewItem": _object(
+            {
+                "id": {"type": "string", "description": "the service's id"},
+                "slug": {"type": "string"},
+                "name": {"type": "string"},
+                "city": {"type": "string", "description": "the city's slug"},
+                "due": {"type": "string", "format": "date"},
+                "overdue": {"type": "boolean", "description": "the due date is past"},
+                "shown": {
+                    "type": "integer",
+                    "description": "how often newcomers were shown it in the last 90 days",
+                },
+                "version": {"type": "integer", "description": "the version to confirm"},
+            }
+        ),
+        "Gap": _object(
+            {
+                "id": {"type": "integer"},
+                "text": {"type": "string", "description": "the message, personal data removed"},
+                "at": {"type": "string", "format": "date-time"},
+                "city": {"type": "string", "description": "the city's slug"},
+                "handled_at": DATE_TIME_OR_NULL,
+                "handled_by": NULLABLE_STRING,
+            }
+        ),
+        "GapGroup": _object(
+            {
+                "week": {"type": "string", "description": "ISO week, e.g. 2026-W49"},
+                "topic": {**NULLABLE_STRING, "description": "the likeliest topic, if any"},
+                "language": {"type": "string"},
+                "kind": {"type": "string", "enum": list(GAP_KINDS)},
+                "gaps": {"type": "array", "items": _ref("Gap")},
+            }
+        ),
         "ImportPlan": _object(
             {
                 "city": {"type": "string"},
@@ -236,7 +280,7 @@ ERRORS = {
     400: ("Error", "the body is not a JSON object, or a query parameter is wrong"),
     401: ("Error", "no token, or one that is unknown, revoked or of a disabled account"),
     403: ("Error", "the user's role may not do this"),
-    404: ("Error", "no such city, service or history entry"),
+    404: ("Error", "no such city, service, organisation, history entry or gap"),
     409: ("Conflict", "someone else saved the service since the given version"),
     413: ("Error", "the body is larger than 1 MiB"),
     422: ("Invalid", "the body's content breaks the rules; problems lists them by field"),
@@ -304,6 +348,13 @@ def openapi(formats: list[str]) -> dict[str, Any]:
         "city", "the city's slug, e.g. dortmund", pattern=r"^[a-z0-9][a-z0-9-]*$", maxLength=100
     )
     service = _path_parameter("id", "the service's id (the `id` of a ServiceSummary)")
+    organization = _path_parameter("id", "the organisation's id (the `id` of an Organization)")
+    gap = _path_parameter("id", "the gap's id (the `id` of a Gap)", pattern=r"^[0-9]+$")
+    city_filter = _query(
+        "city",
+        "only this city (its slug); without it, every city the user may see",
+        {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$", "maxLength": 100},
+    )
     format_ = _query(
         "format",
         "the file format",
@@ -395,6 +446,71 @@ def openapi(formats: list[str]) -> dict[str, Any]:
                 {200: document},
                 (403, 404, 409, 422),
                 body=_json_body("Restore", "the history entry to go back to"),
+            ),
+        },
+        "/api/cities/{city}/organizations": {
+            "parameters": [city],
+            "get": _operation(
+                "listOrganizations",
+                "The city's organisations",
+                {200: _json(array_of("Organization"), "the organisations, by slug")},
+                (403, 404),
+            ),
+            "post": _operation(
+                "createOrganization",
+                "Add an organisation to the city (admins and the city's editors only)",
+                {201: _json(_ref("Organization"), "the new organisation")},
+                (403, 404, 422),
+                body=_json_body("OrganizationEntry", "the organisation, as in the data file"),
+            ),
+        },
+        "/api/organizations/{id}": {
+            "parameters": [organization],
+            "put": _operation(
+                "updateOrganization",
+                "Change an organisation's name or web page (its id stays); admins, the "
+                "city's editors and the organisation's own editors",
+                {200: _json(_ref("Organization"), "the organisation as it is now")},
+                (403, 404, 422),
+                body=_json_body("OrganizationEntry", "the organisation, its id unchanged"),
+            ),
+        },
+        "/api/review": {
+            "get": _operation(
+                "reviewList",
+                "Entries past or due within 30 days of their review date, the most shown "
+                "to newcomers first (an organisation editor: its own), as on the console's "
+                "dashboard",
+                {200: _json(array_of("ReviewItem"), "the entries to review")},
+                (400, 403, 404),
+                parameters=[city_filter],
+            ),
+        },
+        "/api/gaps": {
+            "get": _operation(
+                "listGaps",
+                "Messages the assistant could not answer, in the user's cities, grouped by "
+                "week, topic, language and kind (newest week first)",
+                {200: _json(array_of("GapGroup"), "the groups")},
+                (400, 403, 404),
+                parameters=[
+                    city_filter,
+                    _query(
+                        "handled",
+                        "false: only the open gaps; true: the handled ones too",
+                        flag,
+                    ),
+                ],
+            ),
+        },
+        "/api/gaps/{id}/handled": {
+            "parameters": [gap],
+            "post": _operation(
+                "markGapHandled",
+                "Mark a gap handled (one already handled stays as it was); a gap of a "
+                "city the user may not see is answered 404",
+                {200: _json(_ref("Gap"), "the gap")},
+                (404,),
             ),
         },
         "/api/cities/{city}/export": {
