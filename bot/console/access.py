@@ -22,8 +22,9 @@ SESSION_PASSWORD_CHANGED = "password_stamp"
 
 
 def password_stamp(user: StaffUser) -> str:
-    """Changes with the password: a session made under an older password is over."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+    """Changes with the password and with every logout: a session made before is over."""
+    seed = f"{user.password_hash}\x00{user.session_epoch}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 async def session_user(request: web.Request, session: AsyncSession) -> StaffUser | None:

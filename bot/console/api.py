@@ -653,6 +653,7 @@ def organization_document(organization: Organization) -> dict[str, Any]:
         "slug": organization.slug,
         "name": organization.name,
         "url": organization.url,
+        "version": organization.version,
     }
 
 
@@ -719,10 +720,15 @@ async def put_organization(request: web.Request) -> web.Response:
             raise forbidden("this organisation is not yours to edit")
         city = await session.get(City, organization.city_id)
         entry = organization_from(await json_object(request))
+        version = query_integer(request, "version") if "version" in request.query else None
         try:
-            saved = await save_organization(session, city, entry, user.email, _now(), organization)
+            saved = await save_organization(
+                session, city, entry, user.email, _now(), organization, version
+            )
         except EntryProblems as error:
             raise problems_error(error) from None
+        except EditConflict as error:
+            raise conflict_error(error) from None
         return json_ok(organization_document(saved))
 
 

@@ -8,6 +8,7 @@ city's editors only: an organisation editor cannot replace other organisations' 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 
@@ -62,11 +63,13 @@ async def export(request: web.Request) -> web.Response:
 async def _plan(
     session: AsyncSession, city: City, kind: str, data: bytes, actor: str, overwrite: bool
 ) -> ImportPlan:
-    """Read the file (every problem at once) and import it into `city` in the session's
-    transaction; raises DirectoryFileError."""
+    """Read the file (every problem at once; in a worker thread, so the other requests go
+    on meanwhile) and import it into `city` in the session's transaction; raises
+    DirectoryFileError. The file must be the city's own (its slug is checked)."""
     _write, read, _media, extension = FORMATS[kind]
-    directory = read(data, f"{city.slug}.{extension}")
-    return await import_city(session, directory, actor, f"{city.slug}.{extension}", overwrite)
+    name = f"{city.slug}.{extension}"
+    directory = await asyncio.to_thread(read, data, name)
+    return await import_city(session, directory, actor, name, overwrite)
 
 
 @routes.post("/console/cities/{city}/import")

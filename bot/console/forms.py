@@ -117,6 +117,7 @@ class TokenForm(Form):
 
 
 class OrganizationForm(Form):
+    version = HiddenField()
     id = StringField(L_("Id (letters, digits, hyphens)"), [v.InputRequired(), v.Length(max=100)])
     name = StringField(L_("Name"), [v.InputRequired(), v.Length(max=300)])
     url = StringField(L_("Web page"), [v.Optional(), v.Length(max=500)])

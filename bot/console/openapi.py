@@ -214,6 +214,7 @@ def api_schemas() -> dict[str, Any]:
                 "slug": {"type": "string", "description": "its id in the city's data file"},
                 "name": {"type": "string"},
                 "url": NULLABLE_STRING,
+                "version": {"type": "integer", "description": "counts its saves"},
             }
         ),
         "ReviewItem": _object(
@@ -471,8 +472,16 @@ def openapi(formats: list[str]) -> dict[str, Any]:
                 "Change an organisation's name or web page (its id stays); admins, the "
                 "city's editors and the organisation's own editors",
                 {200: _json(_ref("Organization"), "the organisation as it is now")},
-                (403, 404, 422),
+                (400, 403, 404, 409, 422),
                 body=_json_body("OrganizationEntry", "the organisation, its id unchanged"),
+                parameters=[
+                    _query(
+                        "version",
+                        "the version the editor has seen: when someone saved since, 409 "
+                        "instead of overwriting their change (recommended)",
+                        {"type": "integer"},
+                    )
+                ],
             ),
         },
         "/api/review": {

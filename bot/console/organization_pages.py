@@ -13,13 +13,24 @@ from sqlalchemy import select
 
 from bot.console.access import city_for
 from bot.console.forms import FormData, OrganizationForm
+from bot.console.i18n import L_
 from bot.console.models import StaffUser
-from bot.console.views import begin_page, directory_session, render, utc_now
+from bot.console.views import begin_page, directory_session, number, render, ui_text, utc_now
 from bot.directory.data_file import OrganizationEntry
-from bot.directory.editing import EntryProblems, organization_entry, save_organization
+from bot.directory.editing import (
+    EditConflict,
+    EntryProblems,
+    organization_entry,
+    save_organization,
+)
 from bot.directory.models import City, Organization
 
 routes = web.RouteTableDef()
+CONFLICT = L_(
+    "%(who)s saved this organisation while you were editing it; nothing was saved. "
+    "Your changes are still in the form: open the organisation again in a new tab and "
+    "carry them over."
+)
 
 
 def _may_edit(user: StaffUser, organization: Organization | None) -> bool:
@@ -102,19 +113,31 @@ async def organization(request: web.Request) -> web.Response:
         if post is None:
             current = organization_entry(found)
             form.id.data, form.name.data, form.url.data = current.id, current.name, current.url
+            form.version.data = str(found.version)
         else:
+            version = form.version.data or ""
             try:
                 entry = OrganizationEntry.model_validate(
                     {"id": found.slug, "name": form.name.data, "url": form.url.data or None}
                 )
-                await save_organization(session, city, entry, user.email, utc_now(), found)
+                await save_organization(
+                    session,
+                    city,
+                    entry,
+                    user.email,
+                    utc_now(),
+                    found,
+                    number(version),
+                )
             except (ValidationError, EntryProblems) as error:
                 problems = _problems(error)
+            except EditConflict as error:
+                problems = {"_conflict": [ui_text(request, CONFLICT) % {"who": error.by}]}
         if post is None or problems:
             return await render(
                 request,
                 "organization.html",
                 {"city": city, "organization": found, "form": form, "problems": problems},
-                status=422 if problems else 200,
+                status=409 if "_conflict" in problems else 422 if problems else 200,
             )
     raise web.HTTPSeeOther(f"/console/cities/{city.slug}/organizations")

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -28,6 +28,8 @@ COOKIE_NAME = "wd_console"
 SESSION_HOURS = 8
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The largest console form (an import file of 5 MB, sent as multipart, plus the fields).
+MAX_FORM_BYTES = 6 * 1024 * 1024
 # A page of the console may load only its own styles and scripts; nothing may frame it.
 CONSOLE_HEADERS = {
     "Content-Security-Policy": (
@@ -75,6 +77,10 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
     if not request.path.startswith("/console"):
         return await handler(request)
     if request.method not in SAFE_METHODS:
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=MAX_FORM_BYTES, actual_size=request.content_length or 0
+            )
         session = await get_session(request)
         expected = session.get(CSRF_FIELD)
         sent = request.headers.get("X-CSRF-Token")
@@ -82,7 +88,10 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            sent = (await request.post()).get(CSRF_FIELD)
+            try:
+                sent = (await request.post()).get(CSRF_FIELD)
+            except ValueError:  # a broken multipart body
+                raise web.HTTPBadRequest(text="The form could not be read.") from None
         if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
             raise web.HTTPForbidden(
                 text="This form has expired or did not come from the console. "
@@ -99,17 +108,29 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
 
 class LoginLimiter:
     """Failed logins per e-mail and per client address within a window: after `limit`
-    failures a login is refused until the oldest failure is `window` seconds old."""
+    failures a login is refused until the oldest failure is `window` seconds old. At most
+    `max_keys` keys are kept; the least recently failed go first (never all at once)."""
 
-    def __init__(self, limit: int = 5, window: float = 15 * 60, clock=time.monotonic):  # noqa: ANN001
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[str, deque[float]] = {}
+    def __init__(
+        self,
+        limit: int = 5,
+        window: float = 15 * 60,
+        clock=time.monotonic,  # noqa: ANN001
+        max_keys: int = 100_000,
+    ):
+        self.limit, self.window, self.clock, self.max_keys = limit, window, clock, max_keys
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
     def _recent(self, key: str) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
+        """The key's failures within the window (an empty deque, not stored, for none)."""
+        failures = self._failures.get(key)
+        if failures is None:
+            return deque()
         cutoff = self.clock() - self.window
         while failures and failures[0] < cutoff:
             failures.popleft()
+        if not failures:
+            del self._failures[key]
         return failures
 
     def wait_seconds(self, *keys: str) -> int:
@@ -123,9 +144,12 @@ class LoginLimiter:
 
     def failed(self, *keys: str) -> None:
         for key in keys:
-            self._recent(key).append(self.clock())
-        if len(self._failures) > 100_000:  # bounded memory under a flood of addresses
-            self._failures.clear()
+            failures = self._recent(key)
+            failures.append(self.clock())
+            self._failures[key] = failures
+            self._failures.move_to_end(key)
+        while len(self._failures) > self.max_keys:  # bounded memory under a flood
+            self._failures.popitem(last=False)
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)

@@ -8,6 +8,7 @@ through bot/directory/editing.py, so it is checked by the data file's rules and 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -134,6 +135,13 @@ async def begin_page(request: web.Request, session: AsyncSession, login: bool = 
     return user
 
 
+def number(text: object) -> int | None:
+    """A positive whole number written in ASCII digits (a form's version or id), or None."""
+    if isinstance(text, str) and re.fullmatch(r"[0-9]{1,15}", text):
+        return int(text)
+    return None
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path inside the console, never another site."""
     if target and target.startswith("/console") and not target.startswith("//"):
@@ -157,6 +165,9 @@ async def login(request: web.Request) -> web.Response:
         if request.method != "POST":
             return await render(request, "login.html", context)
         limiter = request.app[LIMITER_KEY]
+        if not form.validate():  # no e-mail or password, or far too long
+            context["error"] = ui_text(request, "The e-mail address or the password is not right.")
+            return await render(request, "login.html", context, status=401)
         email = (form.email.data or "").strip().lower()
         keys = (f"email:{email}", f"address:{client_address(request)}")
         wait = limiter.wait_seconds(*keys)
@@ -182,6 +193,11 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/console/logout")
 async def logout(request: web.Request) -> web.Response:
+    """End the user's sessions, on this device and every other (a copied cookie too)."""
+    async with directory_session() as session, session.begin():
+        user = await begin_page(request, session, login=False)
+        if user is not None:
+            user.session_epoch += 1
     (await get_session(request)).invalidate()
     raise web.HTTPSeeOther("/console/login")
 
@@ -315,8 +331,7 @@ async def service_new(request: web.Request) -> web.Response:
             return await _render_form(request, city, None, form, {})
         data = entry_data(form, city.default_language, None)
         data["review"].update(last_reviewed_at=str(date.today()), reviewed_by=user.name)
-        if not accounts.can_create_in(user, city, organization_id(city, data["organization"])):
-            raise web.HTTPForbidden(text="you may add services of your organisation only")
+        _may_save_as(user, city, data["organization"])
         result = await _save(request, session, user, city, None, form, data)
     return _respond(result)
 
@@ -333,8 +348,16 @@ async def service_edit(request: web.Request) -> web.Response:
             fill_form(form, service_entry(service), city.default_language, service.version)
             return await _render_form(request, city, service, form, {})
         data = entry_data(form, city.default_language, service_entry(service))
+        _may_save_as(user, city, data["organization"])
         result = await _save(request, session, user, city, service, form, data)
     return _respond(result)
+
+
+def _may_save_as(user: StaffUser, city: City, organization_slug: str) -> None:
+    """403 unless `user` may keep a service of that organisation (an organisation editor:
+    its own only, so it cannot move a service to, or add one for, another)."""
+    if not accounts.can_create_in(user, city, organization_id(city, organization_slug or "")):
+        raise web.HTTPForbidden(text="you may keep services of your own organisation only")
 
 
 def _respond(result: web.Response | str) -> web.Response:
@@ -358,7 +381,7 @@ async def _save(
     default = city.default_language
     try:
         entry = ServiceEntry.model_validate(data)
-        expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+        expected = number(form.version.data)
         saved = await save_service(
             session, city, entry, user.email, utc_now(), service, expected_version=expected
         )
@@ -423,7 +446,7 @@ async def service_confirm(request: web.Request) -> web.Response:
                 user.name,
                 date.today(),
                 utc_now(),
-                int(expected) if isinstance(expected, str) and expected.isdigit() else None,
+                number(expected),
             )
         except EditConflict:
             raise web.HTTPSeeOther(_safe_next(post.get("next")) + "?conflict=1") from None
@@ -443,7 +466,7 @@ async def service_delete(request: web.Request) -> web.Response:
                 service,
                 user.email,
                 utc_now(),
-                int(version) if isinstance(version, str) and version.isdigit() else None,
+                number(version),
             )
         except EditConflict:
             raise web.HTTPSeeOther(f"/console/services/{service.id}?conflict=1") from None
@@ -480,9 +503,12 @@ async def service_restore(request: web.Request) -> web.Response:
     async with directory_session() as session, session.begin():
         user = await begin_page(request, session)
         city, service = await service_for(session, user, request.match_info["id"])
-        event = await session.get(AuditEvent, int(request.match_info["event"]))
+        event_id = number(request.match_info["event"])
+        event = await session.get(AuditEvent, event_id) if event_id is not None else None
         if event is None or event.entity_id != service.id or not (event.after or event.before):
             raise web.HTTPNotFound(text="no such version")
+        document = event.after or event.before
+        _may_save_as(user, city, document.get("organization", ""))
         try:
             await restore_version(session, city, service, event, user.email, utc_now())
         except (EntryProblems, ValidationError):
@@ -524,7 +550,7 @@ async def service_translation(request: web.Request) -> web.Response:
                     user.email,
                     utc_now(),
                     service,
-                    int(version) if isinstance(version, str) and version.isdigit() else None,
+                    number(version),
                 )
             except ValidationError as error:
                 problems = validation_problems(error, city.default_language)
@@ -585,7 +611,7 @@ async def gaps_handled(request: web.Request) -> web.Response:
         user = await begin_page(request, session)
         cities = {c.id for c in await accounts.visible_cities(session, user)}
         post = await request.post()
-        ids = [int(i) for i in post.getall("gap", []) if isinstance(i, str) and i.isdigit()]
+        ids = [n for n in map(number, post.getall("gap", [])) if n is not None]
         for gap in (await session.scalars(select(ContentGap).where(ContentGap.id.in_(ids)))).all():
             if gap.city_id in cities and gap.handled_at is None:
                 gap.handled_at, gap.handled_by = utc_now(), user.email

@@ -227,10 +227,48 @@ def read_directory_file(path: Path) -> DirectoryFile:
     return parse_directory_text(text, name)
 
 
+# The most YAML nodes a data file may expand to (the sample cities have about 10,000).
+MAX_YAML_NODES = 500_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """YAML whose aliases may not expand it beyond MAX_YAML_NODES: a few nested aliases
+    ("billion laughs") would otherwise become gigabytes when the entries are checked."""
+
+    def get_single_data(self):  # noqa: ANN201
+        node = self.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "its aliases (*name) expand it far beyond a city's directory",
+                node.start_mark,
+            )
+        return self.construct_document(node)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes `node` stands for with every alias written out (memoised per node)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(
+            _expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value
+        )
+    sizes[id(node)] = size
+    return size
+
+
 def parse_directory_text(text: str, name: str) -> DirectoryFile:
     """Parse and check a data file's text; `name` is its file name, for problems and the slug."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"

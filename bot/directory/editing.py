@@ -32,13 +32,13 @@ COUNSELLING_STAYS = (
 
 
 class EditConflict(Exception):
-    """Someone else saved the entry since the editor opened it."""
+    """Someone else saved the entry (a service or an organisation) since the editor opened it."""
 
-    def __init__(self, service: Service):
-        self.version = service.version
-        self.by = service.updated_by
-        self.at = service.updated_at
-        super().__init__(f"{service.slug} was changed by {self.by} (now version {self.version})")
+    def __init__(self, entry: Service | Organization):
+        self.version = entry.version
+        self.by = entry.updated_by
+        self.at = entry.updated_at
+        super().__init__(f"{entry.slug} was changed by {self.by} (now version {self.version})")
 
 
 class EntryProblems(Exception):
@@ -76,9 +76,9 @@ def record_change(
     )
 
 
-def _check_version(service: Service, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != service.version:
-        raise EditConflict(service)
+def _check_version(entry: Service | Organization, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != entry.version:
+        raise EditConflict(entry)
 
 
 async def save_service(
@@ -207,21 +207,25 @@ async def save_organization(
     actor: str,
     now: datetime,
     organization: Organization | None = None,
+    expected_version: int | None = None,
 ) -> Organization:
     """Add an organisation to `city` or change one (its name and web page; its id stays),
-    recorded in the history like a service."""
+    recorded in the history like a service; `expected_version` as for services."""
     if organization is None:
         taken = await session.get(Organization, organization_id(city, entry.id))
         if taken is not None:
             raise EntryProblems([("id", f"the id {entry.id!r} is taken by another organisation")])
-        organization = Organization(id=organization_id(city, entry.id), city_id=city.id)
+        organization = Organization(id=organization_id(city, entry.id), city_id=city.id, version=0)
         session.add(organization)
         before = None
     elif entry.id != organization.slug:
         raise EntryProblems([("id", "the id of an existing organisation cannot change")])
     else:
+        _check_version(organization, expected_version)
         before = organization_entry(organization)
     organization.slug, organization.name, organization.url = entry.id, entry.name, entry.url
+    organization.version = (organization.version or 0) + 1
+    organization.updated_at, organization.updated_by = now, actor
     session.add(
         AuditEvent(
             at=now,
@@ -230,6 +234,7 @@ async def save_organization(
             entity="organization",
             entity_id=organization.id,
             city_id=city.id,
+            version=organization.version,
             summary=f"{'update' if before else 'create'} organisation {entry.id}",
             before=before.model_dump(mode="json", exclude_none=True) if before else None,
             after=entry.model_dump(mode="json", exclude_none=True),

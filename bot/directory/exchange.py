@@ -47,7 +47,9 @@ from bot.directory.data_file import (
 )
 from bot.directory.models import stable_id
 
-MAX_MEMBER_BYTES = 50_000_000  # a ZIP member larger than this unpacked is refused
+# A ZIP whose members unpack to more than this in all is refused (a city's directory is
+# well under 1 MB; this keeps a "ZIP bomb" from filling the memory).
+MAX_UNPACKED_BYTES = 20_000_000
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the same directory exports the same bytes
 
 # Where loaded data came from: a path into the data file's structure, ("services", 3) or
@@ -140,13 +142,17 @@ def _read_zip(data: bytes, name: str, members: Collection[str]) -> dict[str, byt
                 for member in members
                 if member not in present
             ]
-            problems += [
-                Problem(name, "file", member, "too large")
-                for member in members
-                if member in present and present[member].file_size > MAX_MEMBER_BYTES
-            ]
+            if not problems:
+                total = sum(present[member].file_size for member in members)
+                if total > MAX_UNPACKED_BYTES:
+                    problems.append(
+                        Problem(
+                            name, "file", "-", f"unpacks to more than {MAX_UNPACKED_BYTES} bytes"
+                        )
+                    )
             if problems:
                 raise DirectoryFileError(problems)
+            # zipfile stops a member at its declared size, so the total above holds.
             return {member: archive.read(member) for member in members}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as error:
         raise _fail(name, "file", "-", f"not a readable ZIP file ({error})") from None

@@ -63,6 +63,9 @@ class ImportPlan:
     # Edited by staff since: slug -> (who saved it last, the fields the file differs in).
     kept: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     overwritten: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # The same for organisations (by their id in the file).
+    organizations_kept: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    organizations_overwritten: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     active_services: int = 0
 
     @property
@@ -89,7 +92,14 @@ class ImportPlan:
             lines.append(f"  deleted (restorable in the console): {', '.join(self.removed)}")
         for slug, (who, fields) in self.overwritten.items():
             lines.append(f"  overwrote the edit by {who}: {slug} ({', '.join(fields)})")
-        for slug, (who, fields) in self.kept.items():
+        for slug, (who, fields) in self.organizations_overwritten.items():
+            lines.append(
+                f"  overwrote the edit by {who}: organisation {slug} ({', '.join(fields)})"
+            )
+        kept = [*self.kept.items()] + [
+            (f"organisation {slug}", edit) for slug, edit in self.organizations_kept.items()
+        ]
+        for slug, (who, fields) in kept:
             lines.append(
                 f"  kept as {who} edited it: {slug} (the file differs in {', '.join(fields)};"
                 " load with --overwrite-staff-edits to take the file's version)"
@@ -160,7 +170,7 @@ async def import_city(
     plan = ImportPlan(city=directory.city.slug)
     city = await session.scalar(select(City).where(City.slug == directory.city.slug))
     plan.new_city = city is None
-    city = await _write_city(session, city, directory)
+    city = await _write_city(session, city, directory, plan, actor, now, overwrite_staff_edits)
     existing = {
         s.slug: s
         for s in (await session.scalars(select(Service).where(Service.city_id == city.id))).all()
@@ -197,8 +207,9 @@ async def import_city(
     return plan
 
 
-def _edited_by_staff(service: Service) -> bool:
-    return service.updated_by not in (None, IMPORT_ACTOR)
+def _edited_by_staff(row: Service | Organization) -> bool:
+    """Last saved by a person (the console or the API), not by an import."""
+    return row.updated_by not in (None, IMPORT_ACTOR)
 
 
 def _changed_fields(before: ServiceEntry, after: ServiceEntry) -> list[str]:
@@ -244,8 +255,17 @@ async def _import_service(
     record_change(session, city, service, "update", actor, now, current, entry)
 
 
-async def _write_city(session: AsyncSession, city: City | None, directory: DirectoryFile) -> City:
-    """Create or update the city's own settings and its organisations from the file."""
+async def _write_city(
+    session: AsyncSession,
+    city: City | None,
+    directory: DirectoryFile,
+    plan: ImportPlan,
+    actor: str,
+    now: datetime,
+    overwrite_staff_edits: bool,
+) -> City:
+    """Create or update the city's own settings and its organisations from the file; an
+    organisation staff renamed is kept as they left it, like a service."""
     entry = directory.city
     if city is None:
         city = City(id=stable_id("city", entry.slug), slug=entry.slug, revision=0)
@@ -262,9 +282,21 @@ async def _write_city(session: AsyncSession, city: City | None, directory: Direc
     for org in directory.organizations:
         row = await session.get(Organization, organization_id(city, org.id))
         if row is None:
-            row = Organization(id=organization_id(city, org.id), city_id=city.id)
+            row = Organization(id=organization_id(city, org.id), city_id=city.id, version=0)
             session.add(row)
+        elif (row.slug, row.name, row.url) == (org.id, org.name, org.url):
+            continue
+        elif _edited_by_staff(row):
+            fields = [f for f in ("name", "url") if getattr(row, f) != getattr(org, f)]
+            target = (
+                plan.organizations_overwritten if overwrite_staff_edits else plan.organizations_kept
+            )
+            target[org.id] = (row.updated_by or "?", fields)
+            if not overwrite_staff_edits:
+                continue
         row.slug, row.name, row.url = org.id, org.name, org.url
+        row.version = (row.version or 0) + 1
+        row.updated_at, row.updated_by = now, actor
     await session.flush()
     return city
 

@@ -78,6 +78,10 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(500))
+    # Extension: editing, as on `service` (optimistic locking, who saved last and when).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Service(Base):

@@ -526,7 +526,13 @@ async def test_organisations_by_role(client, staff, directory):
         slugs = [o["slug"] for o in listed]
         assert slugs == sorted(slugs) and {"stadt-dortmund", "jobcenter-dortmund"} <= set(slugs)
         mine = next(o for o in listed if o["slug"] == "jobcenter-dortmund")
-        assert mine["id"] == staff.jobcenter_org and set(mine) == {"id", "slug", "name", "url"}
+        assert mine["id"] == staff.jobcenter_org and set(mine) == {
+            "id",
+            "slug",
+            "name",
+            "url",
+            "version",
+        }
     refused = await client.get(url, headers=auth(staff.tokens["wien"]))
     assert (await as_json(refused, 403))["error"] == "forbidden"
     missing = await client.get(
@@ -602,6 +608,7 @@ async def test_renaming_organisations_by_role(client, staff):
             "slug": slug,
             "name": f"Renamed by {role}",
             "url": None,
+            "version": document["version"],
         }
     denied = [
         ("jobcenter", staff.city_org, "stadt-dortmund"),  # another organisation

@@ -3,6 +3,7 @@ what, how edits reach the assistant, and that nothing a member of staff does is 
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, date, datetime
 
@@ -597,3 +598,98 @@ async def test_organisations_are_added_and_renamed_by_those_allowed(app_client, 
     wim = await app_client()
     await login(wim, "wi@city.example")
     assert (await wim.get(own[0])).status == 403
+
+
+async def test_two_people_renaming_one_organisation_the_second_is_told(app_client, people):
+    first, second = await app_client(), await app_client()
+    await login(first, "admin@city.example")
+    await login(second, "do@city.example")
+    async with people() as session:
+        jobcenter = await session.scalar(
+            select(Organization.id).where(Organization.slug == "jobcenter-dortmund")
+        )
+    page = f"/console/organizations/{jobcenter}"
+    form_one = form_with(await (await first.get(page)).text(), "name")
+    form_two = form_with(await (await second.get(page)).text(), "name")
+    await first.post(page, data=replace(form_one, name="Jobcenter (Ada)"))
+    late = await second.post(page, data=replace(form_two, name="Jobcenter (Dora)"))
+    assert late.status == 409
+    html = await late.text()
+    assert "admin@city.example saved this organisation while you were editing it" in html
+    assert "Jobcenter (Dora)" in html
+    async with people() as session:
+        assert (await session.get(Organization, jobcenter)).name == "Jobcenter (Ada)"
+
+
+async def test_an_organisation_editor_cannot_move_its_service_to_another_organisation(
+    app_client, people
+):
+    jobcenter = await service_id(people, "do-jobcenter-integration-point")
+    client = await app_client()
+    await login(client, "jc@city.example")
+    moved = await client_post(
+        client,
+        jobcenter,
+        replace(await open_form(client, jobcenter), organization="stadt-dortmund"),
+    )
+    assert moved.status == 403
+    async with people() as session:
+        service = await session.get(Service, jobcenter)
+        assert service.version == 1 and service.entry["organization"] == "jobcenter-dortmund"
+
+
+async def test_logging_out_ends_the_session_everywhere_even_for_a_copied_cookie(app_client):
+    laptop, thief = await app_client(), await app_client()
+    await login(laptop, "do@city.example")
+    cookie = laptop.session.cookie_jar.filter_cookies(laptop.make_url("/console"))["wd_console"]
+    thief.session.cookie_jar.update_cookies({"wd_console": cookie.value})
+    assert (await thief.get("/console", allow_redirects=False)).status == 200
+    await laptop.post("/console/logout", data={"csrf_token": await csrf_of(laptop)})
+    assert (await thief.get("/console", allow_redirects=False)).status == 303
+
+
+async def test_odd_numbers_and_broken_forms_get_a_clear_answer_not_an_error(app_client, people):
+    europa = await service_id(people, "do-willkommen-europa")
+    client = await app_client()
+    await login(client, "admin@city.example")
+    token = await csrf_of(client)
+    for event in ("abc", "9" * 30, "²"):
+        response = await client.post(
+            f"/console/services/{europa}/restore/{event}", data={"csrf_token": token}
+        )
+        assert response.status == 404, event
+    confirm = await client.post(
+        f"/console/services/{europa}/confirm", data={"csrf_token": token, "version": "²"}
+    )
+    assert confirm.status == 200
+    broken = await client.post(
+        "/console/tokens",
+        data=b"--x\r\nbroken",
+        headers={"Content-Type": "multipart/form-data; boundary=y"},
+    )
+    assert broken.status in (400, 403)
+    huge = await client.post(
+        "/console/login",
+        data=io.BytesIO(b"email=" + b"a" * 7_000_000 + b"&password=x"),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status == 413
+
+
+async def test_a_yaml_alias_bomb_is_refused_quickly(app_client):
+    client = await app_client()
+    await login(client, "do@city.example")
+    token = await csrf_of(client, "/console/cities/dortmund/exchange")
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for level, below in zip("bcdefg", "abcdef", strict=True):
+        levels.append(f"{level}: &{level} [" + ", ".join([f"*{below}"] * 10) + "]")
+    bomb = "\n".join([*levels, "city: [*g, *g]"]) + "\n"  # 20 million nodes written out
+    from aiohttp import FormData
+
+    form = FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("format", "yaml")
+    form.add_field("file", bomb.encode(), filename="dortmund.yaml")
+    response = await client.post("/console/cities/dortmund/import", data=form)
+    assert response.status == 422
+    assert "expand it far beyond a city" in await response.text()

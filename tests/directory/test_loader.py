@@ -10,9 +10,9 @@ import yaml
 from alembic import command
 from sqlalchemy import func, select
 
-from bot.directory.data_file import DirectoryFileError, read_directory_file
+from bot.directory.data_file import DirectoryFileError, OrganizationEntry, read_directory_file
 from bot.directory.db import dispose_engines, get_engine, session_maker
-from bot.directory.editing import save_service
+from bot.directory.editing import save_organization, save_service
 from bot.directory.entries import service_entry
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import alembic_config
@@ -386,3 +386,25 @@ async def test_a_service_the_file_dropped_is_deleted_softly_and_staff_additions_
 
 def test_migrations_match_the_models(database_url):
     command.check(alembic_config(database_url))  # raises if the models need a new migration
+
+
+async def test_a_load_keeps_an_organisation_staff_renamed(tmp_path, database_url):
+    sessions = session_maker(get_engine(database_url))
+    path = write_city(tmp_path, MINIMAL_CITY)
+    await load_files(sessions, [path])
+    async with sessions() as session, session.begin():
+        city = await session.scalar(select(City))
+        town = await session.scalar(select(Organization))
+        renamed = OrganizationEntry(id="town", name="Stadt Testtown (Bürgeramt)")
+        await save_organization(
+            session, city, renamed, "anna@testtown.de", datetime.now(UTC), town, town.version
+        )
+    [plan] = await load_files(sessions, [path])
+    assert plan.organizations_kept == {"town": ("anna@testtown.de", ["name"])}
+    assert "kept as anna@testtown.de edited it: organisation town" in plan.summary()
+    async with sessions() as session:
+        assert await session.scalar(select(Organization.name)) == "Stadt Testtown (Bürgeramt)"
+    await load_files(sessions, [path], overwrite_staff_edits=True)
+    async with sessions() as session:
+        assert await session.scalar(select(Organization.name)) == "Stadt Testtown"
+    await dispose_engines()

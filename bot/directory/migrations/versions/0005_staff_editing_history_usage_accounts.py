@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"),
         sa.ForeignKeyConstraint(["city_id"], ["city.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["organization_id"], ["organization.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
@@ -86,6 +87,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("slug", sa.String(length=100), nullable=False, server_default="")
         )
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+        batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("updated_by", sa.String(length=200), nullable=True))
 
     with op.batch_alter_table("service", schema=None) as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
@@ -105,6 +109,9 @@ def downgrade() -> None:
         batch_op.drop_column("version")
 
     with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.drop_column("updated_by")
+        batch_op.drop_column("updated_at")
+        batch_op.drop_column("version")
         batch_op.drop_column("slug")
 
     with op.batch_alter_table("city", schema=None) as batch_op:
