@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import gettext as _gettext
 from functools import cache
-from io import BytesIO
 
 import jinja2
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 
-from bot.i18n.catalog import LOCALES_DIR
+from bot.i18n.catalog import LOCALES_DIR, compile_po
 
 DOMAIN = "console"
 CONSOLE_LANGUAGES = ("de", "en")
@@ -29,12 +25,7 @@ def translations(lang: str) -> _gettext.NullTranslations:
     po_path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if lang == DEFAULT_LANGUAGE or not po_path.is_file():
         return _gettext.NullTranslations()
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=lang, domain=DOMAIN)
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return compile_po(po_path, lang, DOMAIN)
 
 
 def L_(msgid: str) -> str:  # noqa: N802 (gettext's marker style)

@@ -95,16 +95,16 @@ def _load(lang: str, locales_dir: Path) -> _gettext.NullTranslations:
     if mo_path.is_file() and (not po_exists or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
         return Translations.load(str(locales_dir), [lang], domain=DOMAIN)
     if po_exists:
-        return _compile_po(po_path, lang)
+        return compile_po(po_path, lang)
     logger.info("No message catalog for language %r: using the English texts.", lang)
     return _gettext.NullTranslations()
 
 
-def _compile_po(po_path: Path, lang: str) -> Translations:
+def compile_po(po_path: Path, lang: str, domain: str = DOMAIN) -> Translations:
     """Compile a .po file in memory (fuzzy entries are left out, as `pybabel compile` does)."""
     with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=lang, domain=DOMAIN)
+        catalog = read_po(po_file, locale=lang, domain=domain)
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return Translations(fp=buffer, domain=domain)
