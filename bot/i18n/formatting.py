@@ -108,12 +108,12 @@ def language_name(code: str, in_lang: str) -> str:
         return code
 
 
-def format_list(items: Iterable[object], lang: str) -> str:
-    """Join items as a list in `lang` ("A, B and C", "A, B und C")."""
+def format_list(items: Iterable[object], lang: str, style: str = "standard") -> str:
+    """Join items as a list in `lang` ("A, B and C", "A, B und C"; style "or": "A or B")."""
     strings = [str(item) for item in items]
     if not strings:
         return ""
-    return babel_lists.format_list(strings, style="standard", locale=babel_locale(lang))
+    return babel_lists.format_list(strings, style=style, locale=babel_locale(lang))
 
 
 def format_time(moment: dt.datetime | dt.time, lang: str) -> str:

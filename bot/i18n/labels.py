@@ -146,6 +146,10 @@ TOPIC_CHOICES: dict[str, tuple[str, str]] = {
 OTHER_CHOICES: dict[str, tuple[str, str]] = {
     # TRANSLATOR: Button (at most 20 characters): none of the topics offered above.
     "something_else": (N_("Something else"), "/out_of_scope"),
+    # TRANSLATOR: Button (at most 20 characters): hand the chat over to a member of staff.
+    "human": (N_("Talk to a person"), "/request_human"),
+    # TRANSLATOR: Button (at most 20 characters): stop waiting for staff, chat with the bot.
+    "back_to_assistant": (N_("Back to assistant"), "/back_to_assistant"),
 }
 
 CHOICES = {**FOLLOW_UPS, **TOPIC_CHOICES, **OTHER_CHOICES}
@@ -160,3 +164,16 @@ def choice_buttons(codes: object, lang: str) -> list[dict[str, str]]:
         for code in codes
         if isinstance(code, str) and code in CHOICES
     ]
+
+
+# What each emergency number reaches (bot/emergency.py), for "In an emergency, call ...".
+EMERGENCY_SERVICES = {
+    # TRANSLATOR: After an emergency number: "112 (emergency)".
+    "emergency": N_("emergency"),
+    # TRANSLATOR: After an emergency number: "112 (ambulance and fire brigade)".
+    "ambulance_fire": N_("ambulance and fire brigade"),
+    # TRANSLATOR: After an emergency number: "144 (ambulance)".
+    "ambulance": N_("ambulance"),
+    # TRANSLATOR: After an emergency number: "110 (police)".
+    "police": N_("police"),
+}

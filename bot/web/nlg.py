@@ -20,6 +20,7 @@ broken sentence. Logs never contain conversation text.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -28,9 +29,11 @@ from aiohttp import web
 from babel.numbers import format_decimal
 
 from bot.channels.messages import CHANNELS
+from bot.emergency import emergency_numbers
 from bot.i18n.catalog import gettext, resolve_language
 from bot.i18n.formatting import (
     babel_locale,
+    format_day_time,
     format_list,
     isolate_in,
     isolate_runs,
@@ -39,7 +42,7 @@ from bot.i18n.formatting import (
     safe_format,
     text_direction,
 )
-from bot.i18n.labels import N_, YOUR_LOCATION, choice_buttons, topic_label
+from bot.i18n.labels import EMERGENCY_SERVICES, N_, YOUR_LOCATION, choice_buttons, topic_label
 from bot.i18n.service_card import card_lines, render_service_card
 from bot.i18n.service_details import render_service_details
 
@@ -251,6 +254,32 @@ def _language_name(code: Any, lang: str, latin: Callable[[str], str]) -> str:
     return language_name(code, lang) if isinstance(code, str) and code else ""
 
 
+def _staff_back(centre: Any, lang: str, latin: Callable[[str], str]) -> str:
+    """When the welcome centre (a service card) next opens: "tomorrow 08:00"."""
+    opening = centre.get("opening") if isinstance(centre, Mapping) else None
+    if not isinstance(opening, Mapping):
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(str(opening.get("next_opening")))
+        now = dt.datetime.fromisoformat(str(opening.get("now")))
+    except ValueError:
+        return ""
+    return format_day_time(moment, lang, now, centre.get("timezone"))
+
+
+def _emergency_numbers(country: Any, lang: str, latin: Callable[[str], str]) -> str:
+    """ "112 (ambulance and fire brigade) or 110 (police)" for the city's country."""
+    numbers = emergency_numbers(country if isinstance(country, str) else None)
+    return format_list(
+        [
+            f"{latin(number)} ({gettext(lang, EMERGENCY_SERVICES[what])})"
+            for number, what in numbers
+        ],
+        lang,
+        style="or",
+    )
+
+
 # Placeholders the NLG composes from an argument of another name: (argument, composer).
 COMPOSED: Mapping[str, tuple[str, Callable[[Any, str, Callable[[str], str]], str]]] = {
     "service_card": ("service", _service_card),
@@ -258,6 +287,8 @@ COMPOSED: Mapping[str, tuple[str, Callable[[Any, str, Callable[[str], str]], str
     "place_name": ("place", _place_name),
     "topic_label": ("topic", _topic_label),
     "detected_language_name": ("detected_language", _language_name),
+    "staff_back": ("centre", _staff_back),
+    "emergency_numbers": ("country", _emergency_numbers),
 }
 # Composed even without their argument: a position without a name is "your location".
 COMPOSED_WITHOUT_ARGUMENT = frozenset({"place_name"})
