@@ -167,10 +167,10 @@ class ActionFallback(Action):
             return []
         topics = topics_to_clarify(message.get("intent_ranking"))
         if not topics:
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(response="utter_default", choices=["human"])
             await keep_content_gap(tracker, "fallback")
             return []
-        choices = [f"topic:{topic}" for topic in topics] + ["something_else"]
+        choices = [f"topic:{topic}" for topic in topics] + ["something_else", "human"]
         dispatcher.utter_message(response="utter_which_topic", choices=choices)
         await keep_content_gap(tracker, "clarify", topics[0])
         return []

@@ -4,7 +4,8 @@ App environment. For each message: drop it if it was seen before (`RecentIds`), 
 user a pseudonymous sender id, and pass it to Rasa with the channel's metadata, one
 message per sender at a time and in the order they arrived, then hand the replies to the
 channel's delivery (inside the same turn, so a user's replies also go out in order).
-`push` sends to a user without a new message from them (a staff reply, later).
+`push` sends to a user without a new message from them (a staff reply). While a person
+has a conversation (bot/handoff/), its messages go to them, not to Rasa.
 """
 
 from __future__ import annotations
@@ -19,15 +20,24 @@ from bot.channels.messages import Inbound, Reply
 from bot.channels.pseudonyms import sender_id
 from bot.channels.rasa import RasaClient
 from bot.channels.recent import RecentIds
+from bot.handoff.desk import HandoffDesk
 from bot.settings import Settings
 
 Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
 
 
 class Gateway:
-    def __init__(self, rasa: RasaClient, secret: bytes, recent: RecentIds | None = None):
+    def __init__(
+        self,
+        rasa: RasaClient,
+        secret: bytes,
+        recent: RecentIds | None = None,
+        desk: HandoffDesk | None = None,
+    ):
         self.rasa, self.secret = rasa, secret
         self.recent = recent or RecentIds()
+        # While a person has a conversation, its messages go to them (bot/handoff/desk.py).
+        self.desk = desk
         # Per sender: its lock, and how many turns hold or wait for it (dropped at 0).
         self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
 
@@ -45,8 +55,14 @@ class Gateway:
         message of the same sender. Raises RasaUnavailable when Rasa does not answer."""
         sender = self.sender(inbound.channel, inbound.user)
         async with self._turn(sender):
+            kept = await self.desk.take(sender, inbound) if self.desk else None
+            if kept is not None:
+                await deliver(kept)
+                return
             replies = await self.rasa.send(sender, inbound.text, inbound.metadata())
             await deliver(replies)
+            if self.desk:
+                await self.desk.after_turn(sender, inbound, replies)
 
     async def push(
         self, channel: str, user: str, replies: Sequence[Reply], deliver: Deliver

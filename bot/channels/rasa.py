@@ -37,3 +37,18 @@ class RasaClient:
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             logger.warning("Rasa is not reachable: %s.", type(error).__name__)
             raise RasaUnavailable(type(error).__name__) from None
+
+    async def intent_of(self, text: str) -> tuple[str | None, float]:
+        """The intent Rasa's NLU reads in `text` and its confidence (`POST /model/parse`),
+        without touching any conversation; (None, 0.0) when Rasa does not answer."""
+        params = {"token": self.token} if self.token else None
+        try:
+            async with self.http.post(
+                f"{self.url}/model/parse", json={"text": text}, params=params
+            ) as response:
+                if response.status != 200:
+                    return None, 0.0
+                intent = (await response.json()).get("intent") or {}
+                return intent.get("name"), float(intent.get("confidence") or 0.0)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None, 0.0

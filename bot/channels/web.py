@@ -12,7 +12,9 @@ from bot.channels import whatsapp, widget
 from bot.channels.gateway import CHANNEL_SETTINGS_KEY, GATEWAY_KEY, Gateway
 from bot.channels.pseudonyms import channel_secret
 from bot.channels.rasa import RasaClient
+from bot.handoff.desk import HandoffDesk
 from bot.settings import REPO_ROOT, Settings
+from bot.web.nlg import DOMAIN_RESPONSES_KEY
 
 # How long the gateway waits for Rasa's answer to one message.
 RASA_TIMEOUT_SECONDS = 30
@@ -26,7 +28,9 @@ def setup_channels(app: web.Application, found: Settings, rasa_url: str) -> None
         timeout = aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             secret = channel_secret(found.channel_secret, REPO_ROOT / "var" / "channel-secret")
-            app[GATEWAY_KEY] = Gateway(RasaClient(http, rasa_url, found.rasa_auth_token), secret)
+            rasa = RasaClient(http, rasa_url, found.rasa_auth_token)
+            desk = HandoffDesk(rasa, app[DOMAIN_RESPONSES_KEY])
+            app[GATEWAY_KEY] = Gateway(rasa, secret, desk=desk)
             yield
 
     app.cleanup_ctx.append(gateway)

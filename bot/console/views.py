@@ -81,6 +81,12 @@ SHOWN_CODES = (
     L_("fallback"),
     L_("clarify"),
     L_("out_of_scope"),
+    L_("new"),
+    L_("claimed"),
+    L_("closed"),
+    L_("user"),
+    L_("assistant"),
+    L_("staff"),
 )
 LIMITER_KEY = web.AppKey("console_login_limiter", LoginLimiter)
 USER_KEY = web.RequestKey("console_user", StaffUser)  # the logged-in member of staff

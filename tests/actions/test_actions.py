@@ -238,7 +238,7 @@ async def test_an_unsure_guess_is_a_question_with_the_likely_topics_as_buttons(d
     messages, events = await run(ActionFallback(), t)
     assert responses(messages) == ["utter_which_topic"] and events == []
     # The topics among the three best guesses, best first, and a way out.
-    assert messages[0]["choices"] == ["topic:asylum", "topic:housing", "something_else"]
+    assert messages[0]["choices"] == ["topic:asylum", "topic:housing", "something_else", "human"]
 
 
 async def test_without_a_topic_among_the_guesses_it_asks_to_rephrase(directory):

@@ -56,7 +56,7 @@ async def test_a_clarifying_question_is_kept_with_the_first_topic_offered(direct
     )
     t.slots.update(city="wien", language="de")
     messages, _ = await run(ActionFallback(), t)
-    assert messages[0]["choices"] == ["topic:asylum", "topic:housing", "something_else"]
+    assert messages[0]["choices"] == ["topic:asylum", "topic:housing", "something_else", "human"]
     (gap,) = await stored_gaps(directory)
     assert (gap.kind, gap.topic, gap.language) == ("clarify", "asylum", "de")
     assert "Olena" not in gap.text and "Petrenko" not in gap.text and "[name]" in gap.text
@@ -112,7 +112,7 @@ async def test_the_clarifying_question_is_asked_when_the_database_is_down(monkey
     finally:
         await dispose_engines()
     assert responses(messages) == ["utter_which_topic"] and events == []
-    assert messages[0]["choices"] == ["topic:employment", "topic:housing", "something_else"]
+    assert messages[0]["choices"] == ["topic:employment", "topic:housing", "something_else", "human"]
     assert "Keeping a content gap failed" in caplog.text
     assert "12345678" not in caplog.text and "Angelschein" not in caplog.text
 

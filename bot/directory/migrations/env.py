@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from bot.console import models as _console_models  # noqa: F401  (their tables)
 from bot.directory.db import database_url, make_engine
 from bot.directory.models import Base
+from bot.handoff import models as _handoff_models  # noqa: F401  (their tables)
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,86 @@
+"""Asking for a person: the conversation goes to the staff of the user's city. App environment.
+
+The user is told that a person will answer here, when the welcome centre's staff are in
+(its hours in the directory), that this chat is not for emergencies (the country's
+numbers), and how to keep asking the assistant meanwhile. Until the case is closed the
+gateway passes the user's messages to staff (bot/handoff/desk.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    answers_when_the_directory_is_down,
+    conversation_language,
+    current_city,
+    directory_session,
+    known_city_names,
+    now,
+    user_profile,
+)
+from bot.directory.answers import general_counselling
+from bot.handoff.store import start_case
+
+TRANSCRIPT_MESSAGES = 20  # the conversation so far that staff see with a new case
+
+
+def transcript(tracker: Tracker) -> list[tuple[str, str]]:
+    """The latest user and assistant messages, oldest first, as (author, text)."""
+    said = [
+        ("user" if event.get("event") == "user" else "assistant", event.get("text") or "")
+        for event in tracker.events
+        if event.get("event") in ("user", "bot") and event.get("text")
+    ]
+    return said[-TRANSCRIPT_MESSAGES:]
+
+
+class ActionRequestHuman(Action):
+    def name(self) -> str:
+        return "action_request_human"
+
+    @answers_when_the_directory_is_down
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        language = conversation_language(tracker)
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        async with directory_session() as session, session.begin():
+            city = await current_city(session, tracker)
+            if city is None:
+                dispatcher.utter_message(
+                    response="utter_handoff_needs_city",
+                    known_cities=await known_city_names(session, language),
+                )
+                return []
+            moment = now()
+            await start_case(
+                session,
+                city,
+                tracker.sender_id,
+                str(metadata.get("channel") or "rest"),
+                language,
+                tracker.get_slot("shown_topic"),
+                sorted(user_profile(tracker).groups),
+                transcript(tracker),
+                moment,
+            )
+            centre = await general_counselling(session, city, language, moment)
+        card = centre.card() if centre else None
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            centre_name=card["name"] if card else city.name,
+        )
+        opening = card["opening"] if card else None
+        if opening and opening["known"] and opening["is_open"]:
+            dispatcher.utter_message(response="utter_handoff_staff_in")
+        elif opening and opening["next_opening"]:
+            dispatcher.utter_message(response="utter_handoff_staff_back", centre=card)
+        else:
+            dispatcher.utter_message(response="utter_handoff_hours_unknown")
+        dispatcher.utter_message(response="utter_handoff_emergency", country=city.country)
+        dispatcher.utter_message(response="utter_handoff_meanwhile", choices=["back_to_assistant"])
+        return []

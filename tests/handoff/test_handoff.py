@@ -1,0 +1,263 @@
+"""Talking to a person: the action queues the conversation for the city's staff and says
+what happens; while a person has it, the gateway keeps the user's messages for them; staff
+take it, answer into the user's open widget, and close it (the assistant is back).
+
+Real SQLite directory, the real web app; Rasa's REST channel and NLU parse are a stand-in
+(the real three processes are in tests/e2e)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp import web
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.handoff import ActionRequestHuman
+from bot.console.accounts import create_user
+from bot.directory.models import City
+from bot.handoff.models import HandoffCase, HandoffMessage
+from bot.handoff.store import can_send_free_text, start_case
+from bot.web.app import create_app
+from tests.support.html_forms import form_with
+
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CONVERSATION = "c0nversation-hand0ff"
+
+
+def tracker(city: str | None, language: str = "ar", channel: str = "widget") -> Tracker:
+    return Tracker.from_dict(
+        {
+            "sender_id": "widget-0123456789abcdef",
+            "slots": {"city": city, "language": language, "shown_topic": "housing"},
+            "latest_message": {
+                "text": "أريد التحدث مع شخص حقيقي",
+                "intent": {"name": "request_human", "confidence": 0.97},
+                "entities": [],
+                "metadata": {"channel": channel},
+            },
+            "events": [
+                {"event": "user", "text": "أين أجد سكنا في دورتموند؟"},
+                {"event": "bot", "text": "هذه الجهات يمكنها المساعدة"},
+                {"event": "user", "text": "أريد التحدث مع شخص حقيقي"},
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+async def test_asking_for_a_person_queues_the_conversation_and_says_what_happens(directory):
+    dispatcher = CollectingDispatcher()
+    await ActionRequestHuman().run(dispatcher, tracker("dortmund"), {})
+    said = [m["response"] for m in dispatcher.messages]
+    assert said[0] == "utter_handoff_queued"
+    # When the staff are next in comes from the centre's hours in the directory.
+    assert said[1] in (
+        "utter_handoff_staff_in",
+        "utter_handoff_staff_back",
+        "utter_handoff_hours_unknown",
+    )
+    assert said[2:] == ["utter_handoff_emergency", "utter_handoff_meanwhile"]
+    assert dispatcher.messages[0]["centre_name"].startswith("MigraDo")
+    assert dispatcher.messages[2]["country"] == "DE"
+    assert dispatcher.messages[3]["choices"] == ["back_to_assistant"]
+    async with directory() as session:
+        case = await session.scalar(select(HandoffCase))
+        messages = (await session.scalars(select(HandoffMessage).order_by(HandoffMessage.id))).all()
+    assert (case.language, case.topic, case.channel, case.status) == (
+        "ar",
+        "housing",
+        "widget",
+        "new",
+    )
+    assert [m.author for m in messages] == ["user", "assistant", "user"]
+
+
+async def test_a_second_request_does_not_open_a_second_case(directory):
+    for _ in range(2):
+        await ActionRequestHuman().run(CollectingDispatcher(), tracker("dortmund"), {})
+    async with directory() as session:
+        assert len((await session.scalars(select(HandoffCase))).all()) == 1
+
+
+async def test_without_a_city_the_assistant_asks_for_it_first(directory):
+    dispatcher = CollectingDispatcher()
+    await ActionRequestHuman().run(dispatcher, tracker(None), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_needs_city"]
+    async with directory() as session:
+        assert await session.scalar(select(HandoffCase)) is None
+
+
+def test_whatsapp_answers_only_within_24_hours_of_the_users_last_message():
+    now = datetime.now(UTC)
+    case = HandoffCase(channel="whatsapp", last_user_at=now - timedelta(hours=23))
+    assert can_send_free_text(case, now)
+    case.last_user_at = now - timedelta(hours=25)
+    assert not can_send_free_text(case, now)
+    case.channel = "widget"
+    assert can_send_free_text(case, now)
+
+
+class FakeRasa:
+    """Rasa's REST channel and NLU parse: records what it was sent."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        self.received.append((await request.json())["message"])
+        return web.json_response([{"text": "assistant answer"}])
+
+    async def parse(self, request: web.Request) -> web.Response:
+        text = (await request.json())["text"]
+        back = "assistant" in text.lower() or "المساعد" in text
+        intent = "back_to_assistant" if back else "ask_housing"
+        return web.json_response({"intent": {"name": intent, "confidence": 0.9}})
+
+
+@pytest.fixture
+async def web_client(aiohttp_client, aiohttp_server, directory, monkeypatch):
+    monkeypatch.setenv("CONSOLE_SECRET", "handoff-tests")
+    monkeypatch.setenv("CHANNEL_SECRET", "handoff-tests")
+    rasa = FakeRasa()
+    fake = web.Application()
+    fake.router.add_post("/webhooks/rest/webhook", rasa.webhook)
+    fake.router.add_post("/model/parse", rasa.parse)
+    server = await aiohttp_server(fake)
+    async with directory() as session, session.begin():
+        dortmund = await session.scalar(select(City).where(City.slug == "dortmund"))
+        await create_user(
+            session, "do@city.example", "Dora", "city_editor", PASSWORD, city_id=dortmund.id
+        )
+    client = await aiohttp_client(create_app({"rasa_url": str(server.make_url("")).rstrip("/")}))
+    return client, rasa
+
+
+async def queue_case(sessions, app, channel_user: str | None = CONVERSATION) -> str:
+    """What action_request_human does for the widget conversation CONVERSATION."""
+    from bot.channels.gateway import GATEWAY_KEY
+
+    sender = app[GATEWAY_KEY].sender("widget", CONVERSATION)
+    async with sessions() as session, session.begin():
+        city = await session.scalar(select(City).where(City.slug == "dortmund"))
+        case = await start_case(
+            session,
+            city,
+            sender,
+            "widget",
+            "ar",
+            "housing",
+            [],
+            [("user", "أريد شخصا")],
+            datetime.now(UTC),
+        )
+        case.channel_user = channel_user
+        return case.id
+
+
+def widget_message(text: str, number: int) -> dict:
+    return {
+        "conversation": CONVERSATION,
+        "id": f"message-{number:04d}",
+        "text": text,
+        "language": "ar",
+    }
+
+
+async def test_while_a_person_has_it_messages_go_to_them_and_back_to_the_assistant(
+    web_client, directory
+):
+    client, rasa = web_client
+    case_id = await queue_case(directory, client.app)
+    kept = await client.post("/channels/widget/messages", json=widget_message("هل يوجد أحد؟", 1))
+    body = await kept.json()
+    assert kept.status == 200, body
+    replies = body["replies"]
+    assert rasa.received == []  # the assistant did not answer
+    assert len(replies) == 1 and replies[0]["text"]  # "passed on to the staff"
+    back = await client.post(
+        "/channels/widget/messages", json=widget_message("/back_to_assistant", 2)
+    )
+    assert (await back.json())["replies"][0]["text"] == "assistant answer"
+    assert rasa.received == ["/back_to_assistant"]
+    async with directory() as session:
+        case = await session.get(HandoffCase, case_id)
+        texts = [
+            m.text
+            for m in (
+                await session.scalars(
+                    select(HandoffMessage).where(HandoffMessage.case_id == case_id)
+                )
+            ).all()
+        ]
+    assert case.status == "closed" and case.closed_by == "user"
+    assert "هل يوجد أحد؟" in texts
+
+
+async def login(client) -> str:
+    page = await client.get("/console/login")
+    token = CSRF.search(await page.text()).group(1)
+    await client.post(
+        "/console/login",
+        data={
+            "csrf_token": token,
+            "email": "do@city.example",
+            "password": PASSWORD,
+            "next": "/console",
+        },
+    )
+    return CSRF.search(await (await client.get("/console/inbox")).text()).group(1)
+
+
+async def test_staff_see_the_case_in_german_answer_into_the_widget_and_close_it(
+    web_client, directory
+):
+    client, _rasa = web_client
+    case_id = await queue_case(directory, client.app)
+    token = await login(client)
+    inbox = await (await client.get("/console/inbox", headers={"Accept-Language": "de"})).text()
+    assert f"/console/inbox/{case_id}" in inbox
+    page = await (await client.get(f"/console/inbox/{case_id}")).text()
+    assert "Arabic" in page and "أريد شخصا" in page
+    german = await client.get(f"/console/inbox/{case_id}", headers={"Accept-Language": "de"})
+    assert "Arabisch" in await german.text()  # the user's language, in the staff's
+    await client.post("/console/languages", data={"csrf_token": token})  # ignored: no route
+
+    events = await client.get(f"/channels/widget/events?conversation={CONVERSATION}")
+    await client.post(f"/console/inbox/{case_id}/claim", data={"csrf_token": token})
+    sent = await client.post(
+        f"/console/inbox/{case_id}/reply", data={"csrf_token": token, "text": "مرحبا، كيف نساعدك؟"}
+    )
+    assert "Sent." in await sent.text()
+    line = await asyncio.wait_for(_next_data_line(events), timeout=5)
+    assert "مرحبا، كيف نساعدك؟" in json.dumps(json.loads(line), ensure_ascii=False)
+    await client.post(f"/console/inbox/{case_id}/close", data={"csrf_token": token})
+    async with directory() as session:
+        case = await session.get(HandoffCase, case_id)
+        authors = [
+            m.author
+            for m in (
+                await session.scalars(
+                    select(HandoffMessage).where(HandoffMessage.case_id == case_id)
+                )
+            ).all()
+        ]
+    assert case.status == "closed" and case.claimed_by == "do@city.example"
+    assert authors == ["user", "staff"]
+    form_with(page, "text")  # the answer form was offered
+
+
+async def _next_data_line(response) -> str:
+    while True:
+        line = (await response.content.readline()).decode()
+        if line.startswith("data:"):
+            return line[5:].strip()
