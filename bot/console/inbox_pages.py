@@ -179,7 +179,8 @@ async def close_case(request: web.Request) -> web.Response:
         if case.status != "closed":
             close(case, user.email, now)
             session.add(_audit(case, user, "close", now))
-            back = gettext(case.language, request.app[DOMAIN_RESPONSES_KEY]["utter_handoff_ended"])
+            template = request.app[DOMAIN_RESPONSES_KEY]["utter_handoff_ended"]
+            back = gettext(case.language, template)
             if can_send_free_text(case, now):
                 await _deliver(request.app, case, [Reply(text=back)])
     raise web.HTTPSeeOther("/console/inbox")

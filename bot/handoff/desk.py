@@ -54,7 +54,8 @@ class HandoffDesk:
         except DATABASE_ERRORS as error:
             logger.error("handoff: the directory database failed: %s", type(error).__name__)
             return None
-        return [Reply(text=gettext(language, self.responses["utter_handoff_passed_on"]))]
+        passed_on = self.responses["utter_handoff_passed_on"]
+        return [Reply(text=gettext(language, passed_on))]
 
     async def after_turn(self, sender: str, inbound: Inbound, replies: list[Reply]) -> None:
         """When the assistant has just handed the conversation over, note where the widget
