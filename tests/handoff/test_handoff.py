@@ -261,3 +261,19 @@ async def _next_data_line(response) -> str:
         line = (await response.content.readline()).decode()
         if line.startswith("data:"):
             return line[5:].strip()
+
+
+def test_the_user_reads_when_staff_are_back_and_the_countrys_emergency_numbers():
+    from bot.i18n.domain_responses import load_responses
+    from bot.web.nlg import render_text
+    from tests.sample_card import make_card
+
+    responses = load_responses()
+    back = render_text(responses["utter_handoff_staff_back"], "de", {"centre": make_card()}, {})
+    assert "Wieder da: morgen um 07:30 Uhr." in back
+    emergency = render_text(responses["utter_handoff_emergency"], "de", {"country": "DE"}, {})
+    assert "112 (Rettungsdienst und Feuerwehr) oder 110 (Polizei)" in emergency
+    vienna = render_text(responses["utter_handoff_emergency"], "en", {"country": "AT"}, {})
+    assert "112 (emergency), 144 (ambulance) or 133 (police)" in vienna
+    arabic = render_text(responses["utter_handoff_emergency"], "ar", {"country": "DE"}, {})
+    assert "\u2068112\u2069" in arabic  # the number keeps its direction in right-to-left text

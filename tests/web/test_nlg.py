@@ -228,6 +228,9 @@ ACTION_ARGUMENTS = {
     "details": {"kind": "address", "services": [SERVICE]},
     "count": 3,
     "place": "Hörde",
+    "centre_name": "MigraDo",
+    "centre": SERVICE,
+    "country": "DE",
 }
 
 
