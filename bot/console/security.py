@@ -28,8 +28,10 @@ COOKIE_NAME = "wd_console"
 SESSION_HOURS = 8
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# The largest console form (an import file of 5 MB, sent as multipart, plus the fields).
+# The largest console form: an import file of 5 MB sent as multipart, plus the fields;
+# every other form is text fields (a service with all its hours and texts is well under it).
 MAX_FORM_BYTES = 6 * 1024 * 1024
+MAX_TEXT_FORM_BYTES = 256 * 1024
 # A page of the console may load only its own styles and scripts; nothing may frame it.
 CONSOLE_HEADERS = {
     "Content-Security-Policy": (
@@ -77,9 +79,12 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
     if not request.path.startswith("/console"):
         return await handler(request)
     if request.method not in SAFE_METHODS:
-        if (request.content_length or 0) > MAX_FORM_BYTES:
+        limit = (
+            MAX_FORM_BYTES if request.content_type == "multipart/form-data" else MAX_TEXT_FORM_BYTES
+        )
+        if (request.content_length or 0) > limit:
             raise web.HTTPRequestEntityTooLarge(
-                max_size=MAX_FORM_BYTES, actual_size=request.content_length or 0
+                max_size=limit, actual_size=request.content_length or 0
             )
         session = await get_session(request)
         expected = session.get(CSRF_FIELD)
