@@ -2,7 +2,8 @@
 
 Rasa cannot see that a custom action utters a response, so it warns that such responses are
 "not used in any story or rule". Those warnings are accepted when the response name appears
-in actions/; every other warning fails the check. Run with any Python; it calls the Rasa
+in actions/ or in the channel gateway's handoff (bot/handoff/, which answers while a person
+has a conversation); every other warning fails the check. Run with any Python; it calls the Rasa
 environment's `rasa`.
 """
 
@@ -25,7 +26,8 @@ def main() -> int:
         capture_output=True,
         text=True,
     )
-    uttered_by_actions = "\n".join(p.read_text() for p in (REPO / "actions").glob("*.py"))
+    sources = [*(REPO / "actions").glob("*.py"), *(REPO / "bot" / "handoff").glob("*.py")]
+    uttered_by_actions = "\n".join(p.read_text() for p in sources)
     problems = []
     for line in (result.stdout + result.stderr).splitlines():
         match = WARNING.search(line)

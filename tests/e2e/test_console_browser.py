@@ -244,3 +244,30 @@ def test_script_in_an_entry_is_shown_as_text_in_the_widget_and_the_rest_answer(b
     with urlopen(rest, timeout=60) as response:
         texts = [m.get("text", "") for m in json.load(response)]
     assert any(attack in text for text in texts), texts
+
+
+def test_an_arabic_user_asks_for_a_person_and_staff_answer_from_the_console(browser, stack):
+    user = browser.new_page(viewport={"width": 390, "height": 844}, locale="ar")
+    user.goto(f"{stack.web}/?city=dortmund")
+    user.locator(f"{WIDGET} .launcher").click()
+    user.locator(f"{WIDGET} #message").fill("أريد التحدث مع موظف حقيقي من فضلك")
+    user.locator(f"{WIDGET} #message").press("Enter")
+    meanwhile = user.locator(f"{WIDGET} .choice", has_text="العودة إلى المساعد")
+    meanwhile.wait_for(timeout=ANSWER_MS)
+    told = user.locator(f"{WIDGET} .message.assistant").all_inner_texts()
+    assert any("112" in text for text in told), told  # not for emergencies: the numbers
+    user.screenshot(path=SCREENSHOTS / "handoff-arabic-asked-390.png")
+
+    staff = console(browser, stack, DORTMUND_EDITOR)
+    staff.goto(f"{stack.web}/console/inbox")
+    staff.locator("table.list a").first.click()
+    expect(staff.get_by_role("heading")).to_contain_text("Arabic")
+    staff.get_by_role("button", name="Take this conversation").click()
+    staff.get_by_label("Your answer").fill("مرحبا، أنا من فريق MigraDo. كيف يمكنني مساعدتك؟")
+    staff.get_by_role("button", name="Send", exact=True).click()
+    expect(staff.get_by_role("status")).to_contain_text("Sent.")
+    staff.screenshot(path=SCREENSHOTS / "handoff-console-case-1280.png", full_page=True)
+
+    answer = user.locator(f"{WIDGET} .message.assistant", has_text="أنا من فريق")
+    answer.wait_for(timeout=ANSWER_MS)
+    user.screenshot(path=SCREENSHOTS / "handoff-arabic-answered-390.png")
