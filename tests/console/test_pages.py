@@ -189,6 +189,8 @@ PAGES = {
     "/console/cities/wien/services/new": {"admin", "wi"},
     "/console/gaps": {"admin", "do", "wi", "jc"},
     "/console/users": {"admin"},
+    "/console/inbox": {"admin", "do", "wi"},
+    "/console/inbox?state=closed": {"admin", "do", "wi"},
     "/console/tokens": {"admin", "do", "wi", "jc"},
     "/console/password": {"admin", "do", "wi", "jc"},
 }
