@@ -42,6 +42,7 @@ NAMES = (
     "CONSOLE_SECRET",
     "CONSOLE_SECURE_COOKIES",
     "CONTENT_GAP_RETENTION_DAYS",
+    "HANDOFF_RETENTION_DAYS",
     "WHATSAPP_VERIFY_TOKEN",
     "WHATSAPP_APP_SECRET",
     "WHATSAPP_ACCESS_TOKEN",
@@ -94,6 +95,8 @@ class Settings:
     console_secure_cookies: bool
     # Days a content gap (a question the assistant could not answer) is kept.
     content_gap_retention_days: int
+    # Days a conversation handed over to staff is kept after the user's last message.
+    handoff_retention_days: int
     # WhatsApp Cloud API (bot/channels/whatsapp.py): all four set, or the channel is off.
     whatsapp_verify_token: str | None
     whatsapp_app_secret: str | None
@@ -198,6 +201,7 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         console_secret=raw["CONSOLE_SECRET"],
         console_secure_cookies=flag("CONSOLE_SECURE_COOKIES", not _is_loopback(web_host)),
         content_gap_retention_days=days("CONTENT_GAP_RETENTION_DAYS", 90),
+        handoff_retention_days=days("HANDOFF_RETENTION_DAYS", 90),
         whatsapp_verify_token=raw["WHATSAPP_VERIFY_TOKEN"],
         whatsapp_app_secret=raw["WHATSAPP_APP_SECRET"],
         whatsapp_access_token=raw["WHATSAPP_ACCESS_TOKEN"],

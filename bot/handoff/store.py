@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.models import City
@@ -106,3 +106,12 @@ def can_send_free_text(case: HandoffCase, now: datetime) -> bool:
 
 def close(case: HandoffCase, by: str, now: datetime) -> None:
     case.status, case.closed_at, case.closed_by = "closed", now, by
+
+
+async def forget_old_cases(session: AsyncSession, now: datetime, retention_days: int) -> int:
+    """Delete handed-over conversations (with their messages) whose user last wrote more
+    than the retention period ago; returns how many."""
+    result = await session.execute(
+        delete(HandoffCase).where(HandoffCase.last_user_at < now - timedelta(days=retention_days))
+    )
+    return result.rowcount or 0

@@ -1,5 +1,6 @@
-"""Scheduled work of the web app: content gaps older than CONTENT_GAP_RETENTION_DAYS are
-deleted when the app starts and then every hour. App environment.
+"""Scheduled work of the web app: content gaps older than CONTENT_GAP_RETENTION_DAYS and
+conversations handed over to staff older than HANDOFF_RETENTION_DAYS are deleted when the
+app starts and then every hour. App environment.
 
 The job has its own engine on the directory database, made when the app starts and
 closed when it stops. A database error is logged (by its kind only) and the job tries
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.directory.db import make_engine, session_maker
 from bot.directory.usage import forget_old_gaps
+from bot.handoff.store import forget_old_cases
 from bot.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ async def housekeeping(app: web.Application) -> AsyncIterator[None]:
     until it stops."""
     engine = make_engine(settings().directory_database_url)
     try:
-        await forget_old_gaps_once(engine)
+        await forget_old_once(engine)
         task = asyncio.create_task(_every_hour(engine), name="housekeeping")
         try:
             yield
@@ -48,31 +50,40 @@ async def housekeeping(app: web.Application) -> AsyncIterator[None]:
         await engine.dispose()
 
 
-async def forget_old_gaps_once(engine: AsyncEngine) -> int | None:
-    """Delete the gaps older than the retention period; how many, or None on an error."""
-    days = settings().content_gap_retention_days
+async def forget_old_once(engine: AsyncEngine) -> int | None:
+    """Delete the gaps and the handed-over conversations older than their retention
+    periods; how many gaps, or None on an error."""
+    found = settings()
+    days, handoff_days = found.content_gap_retention_days, found.handoff_retention_days
     if _sqlite_file_missing(engine.url):
         logger.info("Housekeeping: no directory database yet, nothing to forget")
         return 0
     try:
         async with asyncio.timeout(ROUND_SECONDS):
             async with session_maker(engine)() as session, session.begin():
-                deleted = await forget_old_gaps(session, datetime.now(UTC), days)
+                now = datetime.now(UTC)
+                deleted = await forget_old_gaps(session, now, days)
+                cases = await forget_old_cases(session, now, handoff_days)
     except Exception as error:  # the app keeps running; the next round tries again
         cause = getattr(error, "orig", None) or error
         logger.error(
-            "Housekeeping: forgetting old content gaps failed (%s); trying again in an hour",
+            "Housekeeping: forgetting old data failed (%s); trying again in an hour",
             type(cause).__name__,
         )
         return None
     logger.info("Housekeeping: forgot %d content gaps older than %d days", deleted, days)
+    logger.info(
+        "Housekeeping: forgot %d handed-over conversations older than %d days",
+        cases,
+        handoff_days,
+    )
     return deleted
 
 
 async def _every_hour(engine: AsyncEngine) -> None:
     while True:
         await asyncio.sleep(EVERY_SECONDS)
-        await forget_old_gaps_once(engine)
+        await forget_old_once(engine)
 
 
 def _sqlite_file_missing(url: URL) -> bool:

@@ -146,7 +146,7 @@ async def test_the_web_app_starts_and_serves_when_the_database_is_down(
     with caplog.at_level(logging.ERROR, logger="bot.web.housekeeping"):
         client = await aiohttp_client(make_web_app())
     assert (await client.get("/health")).status == 200
-    assert "forgetting old content gaps failed" in caplog.text
+    assert "forgetting old data failed" in caplog.text
     assert "trying again in an hour" in caplog.text
     assert "secret" not in caplog.text
 
@@ -169,7 +169,7 @@ async def test_after_a_database_error_the_next_round_forgets_old_gaps(
         await session.execute(text("ALTER TABLE content_gap RENAME TO content_gap_away"))
     with caplog.at_level(logging.INFO, logger="bot.web.housekeeping"):
         client = await aiohttp_client(make_web_app())
-        assert "forgetting old content gaps failed (OperationalError)" in caplog.text
+        assert "forgetting old data failed (OperationalError)" in caplog.text
         # The app serves; the table is back and a gap is past the retention period.
         assert (await client.get("/health")).status == 200
         async with directory() as session, session.begin():

@@ -277,3 +277,32 @@ def test_the_user_reads_when_staff_are_back_and_the_countrys_emergency_numbers()
     assert "112 (emergency), 144 (ambulance) or 133 (police)" in vienna
     arabic = render_text(responses["utter_handoff_emergency"], "ar", {"country": "DE"}, {})
     assert "\u2068112\u2069" in arabic  # the number keeps its direction in right-to-left text
+
+
+async def test_old_handed_over_conversations_are_deleted_when_the_app_starts(
+    directory, aiohttp_client, monkeypatch
+):
+    monkeypatch.setenv("CONSOLE_SECRET", "handoff-tests")
+    monkeypatch.setenv("CHANNEL_SECRET", "handoff-tests")
+    monkeypatch.setenv("HANDOFF_RETENTION_DAYS", "30")
+    now = datetime.now(UTC)
+    async with directory() as session, session.begin():
+        city = await session.scalar(select(City).where(City.slug == "dortmund"))
+        for sender, age in (("widget-old", 31), ("widget-recent", 29)):
+            await start_case(
+                session,
+                city,
+                sender,
+                "widget",
+                "de",
+                None,
+                [],
+                [("user", "Hallo")],
+                now - timedelta(days=age),
+            )
+    await aiohttp_client(create_app())  # the housekeeping round runs before it serves
+    async with directory() as session:
+        senders = (await session.scalars(select(HandoffCase.sender))).all()
+        messages = (await session.scalars(select(HandoffMessage))).all()
+    assert senders == ["widget-recent"]
+    assert len(messages) == 1  # the old conversation's messages went with it
