@@ -22,7 +22,9 @@ from bot.channels.widget import push_to_widget
 from bot.console import accounts
 from bot.console.models import StaffUser
 from bot.console.views import LANGUAGE_KEY, begin_page, directory_session, render
+from bot.directory.answers import general_counselling
 from bot.directory.models import AuditEvent, City
+from bot.handoff import phrases
 from bot.handoff.models import HandoffCase
 from bot.handoff.store import add_message, can_send_free_text, close
 from bot.i18n.catalog import gettext
@@ -100,6 +102,7 @@ async def case_page(request: web.Request) -> web.Response:
         case, city = await _case_for(session, user, request.match_info["id"])
         await session.refresh(case, ["messages"])
         staff_language = request[LANGUAGE_KEY]
+        card = await _centre_card(session, city, staff_language)
         return await render(
             request,
             "case.html",
@@ -111,6 +114,11 @@ async def case_page(request: web.Request) -> web.Response:
                 "groups": [group_label(g, staff_language) for g in case.groups],
                 "may_write": can_send_free_text(case, datetime.now(UTC)),
                 "sent": request.query.get("sent"),
+                # Each ready-made answer as staff read it; it is sent in the user's language.
+                "phrases": [
+                    (code, phrases.phrase(code, staff_language, card))
+                    for code in phrases.available(card)
+                ],
             },
         )
 
@@ -149,15 +157,27 @@ async def claim(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/console/inbox/{case.id}")
 
 
+async def _centre_card(session, city: City, language: str) -> dict | None:  # noqa: ANN001
+    """The welcome centre's card (the city's general counselling), for the phrases' facts."""
+    centre = await general_counselling(session, city, language, datetime.now(UTC))
+    return dict(centre.card()) if centre else None
+
+
 @routes.post("/console/inbox/{id}/reply")
 async def reply(request: web.Request) -> web.Response:
+    """Send the typed answer, or a ready-made one (`phrase`) in the user's language."""
     post = await request.post()
     text = str(post.get("text") or "").strip()[:MAX_REPLY_CHARS]
+    code = post.get("phrase")
     now = datetime.now(UTC)
     async with directory_session() as session, session.begin():
         user = await begin_page(request, session)
         _staff_only(user)
-        case, _city = await _case_for(session, user, request.match_info["id"])
+        case, city = await _case_for(session, user, request.match_info["id"])
+        if code in phrases.PHRASES:
+            card = await _centre_card(session, city, case.language)
+            if code in phrases.available(card):
+                text = phrases.phrase(code, case.language, card)
         if not text or case.status == "closed" or not can_send_free_text(case, now):
             raise web.HTTPSeeOther(f"/console/inbox/{case.id}?sent=no")
         delivered = await _deliver(request.app, case, [Reply(text=text)])

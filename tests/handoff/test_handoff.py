@@ -306,3 +306,31 @@ async def test_old_handed_over_conversations_are_deleted_when_the_app_starts(
         messages = (await session.scalars(select(HandoffMessage))).all()
     assert senders == ["widget-recent"]
     assert len(messages) == 1  # the old conversation's messages went with it
+
+
+async def test_a_ready_made_answer_reaches_the_user_in_their_language(web_client, directory):
+    from bot.handoff.phrases import PHRASES
+    from bot.i18n.catalog import gettext
+
+    client, _rasa = web_client
+    case_id = await queue_case(directory, client.app)
+    token = await login(client)
+    page = await client.get(f"/console/inbox/{case_id}", headers={"Accept-Language": "de"})
+    html = await page.text()
+    interpreter = PHRASES["interpreter"][0]
+    assert gettext("de", interpreter) in html  # staff read it in German
+    events = await client.get(f"/channels/widget/events?conversation={CONVERSATION}")
+    await client.post(
+        f"/console/inbox/{case_id}/reply", data={"csrf_token": token, "phrase": "interpreter"}
+    )
+    line = await asyncio.wait_for(_next_data_line(events), timeout=5)
+    arabic = gettext("ar", interpreter)
+    assert arabic != interpreter  # there is an Arabic translation
+    assert arabic in json.dumps(json.loads(line), ensure_ascii=False)
+    async with directory() as session:
+        texts = (
+            await session.scalars(
+                select(HandoffMessage.text).where(HandoffMessage.author == "staff")
+            )
+        ).all()
+    assert texts == [arabic]
