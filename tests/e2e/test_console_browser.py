@@ -261,10 +261,10 @@ def test_an_arabic_user_asks_for_a_person_and_staff_answer_from_the_console(brow
     staff = console(browser, stack, DORTMUND_EDITOR)
     staff.goto(f"{stack.web}/console/inbox")
     staff.locator("table.list a").first.click()
-    expect(staff.get_by_role("heading")).to_contain_text("Arabic")
+    expect(staff.get_by_role("heading", level=1)).to_contain_text("Arabic")
     staff.get_by_role("button", name="Take this conversation").click()
     staff.get_by_label("Your answer").fill("مرحبا، أنا من فريق MigraDo. كيف يمكنني مساعدتك؟")
-    staff.get_by_role("button", name="Send", exact=True).click()
+    staff.get_by_role("button", name="Send answer", exact=True).click()
     expect(staff.get_by_role("status")).to_contain_text("Sent.")
     staff.screenshot(path=SCREENSHOTS / "handoff-console-case-1280.png", full_page=True)
 
