@@ -133,7 +133,12 @@ async def api_errors(request: web.Request, handler):  # noqa: ANN001, ANN201
     if not (request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")):
         return await handler(request)
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except EntryProblems as error:  # the directory's rules, from any write
+            raise problems_error(error) from None
+        except EditConflict as error:  # someone saved in between, from any write
+            raise conflict_error(error) from None
     except ApiError as error:
         response = web.json_response(
             error.body_data, status=error.status, headers=error.headers, dumps=_dumps
@@ -520,10 +525,7 @@ async def create_service(request: web.Request) -> web.Response:
         city = await city_for(session, user, path_part(request, "city"))
         entry = entry_from(await json_object(request))
         may_save_as(user, city, entry)
-        try:
-            service = await save_service(session, city, entry, user.email, _now())
-        except EntryProblems as error:
-            raise problems_error(error) from None
+        service = await save_service(session, city, entry, user.email, _now())
         document = service_document(city, service)
     return json_ok(document, status=201, headers={"Location": f"/api/services/{service.id}"})
 
@@ -550,14 +552,9 @@ async def put_service(request: web.Request) -> web.Response:
         entry = entry_from(data["entry"])
         may_save_as(user, city, entry)
         not_deleted(service)
-        try:
-            saved = await save_service(
-                session, city, entry, user.email, _now(), service, expected_version=version
-            )
-        except EditConflict as error:
-            raise conflict_error(error) from None
-        except EntryProblems as error:
-            raise problems_error(error) from None
+        saved = await save_service(
+            session, city, entry, user.email, _now(), service, expected_version=version
+        )
         return json_ok(service_document(city, saved))
 
 
@@ -568,12 +565,7 @@ async def remove_service(request: web.Request) -> web.Response:
         city, service = await service_for(session, user, path_part(request, "id"))
         version = query_integer(request, "version")
         not_deleted(service)
-        try:
-            await delete_service(session, city, service, user.email, _now(), version)
-        except EditConflict as error:
-            raise conflict_error(error) from None
-        except EntryProblems as error:
-            raise problems_error(error) from None
+        await delete_service(session, city, service, user.email, _now(), version)
     return web.Response(status=204)
 
 
@@ -584,21 +576,16 @@ async def confirm_service(request: web.Request) -> web.Response:
         city, service = await service_for(session, user, path_part(request, "id"))
         version = integer_field(await json_object(request), "version")
         not_deleted(service)
-        try:
-            saved = await confirm_current(
-                session,
-                city,
-                service,
-                user.email,
-                user.name,
-                date.today(),
-                _now(),
-                expected_version=version,
-            )
-        except EditConflict as error:
-            raise conflict_error(error) from None
-        except EntryProblems as error:
-            raise problems_error(error) from None
+        saved = await confirm_current(
+            session,
+            city,
+            service,
+            user.email,
+            user.name,
+            date.today(),
+            _now(),
+            expected_version=version,
+        )
         return json_ok(service_document(city, saved))
 
 
@@ -637,10 +624,7 @@ async def restore_service(request: web.Request) -> web.Response:
                 "that version no longer passes the directory's rules", validation_problems(error)
             ) from None
         may_save_as(user, city, entry)
-        try:
-            saved = await restore_version(session, city, service, event, user.email, _now())
-        except EntryProblems as error:
-            raise problems_error(error) from None
+        saved = await restore_version(session, city, service, event, user.email, _now())
         return json_ok(service_document(city, saved))
 
 
@@ -701,10 +685,7 @@ async def create_organization(request: web.Request) -> web.Response:
         if user.role not in ("admin", "city_editor"):
             raise forbidden("only an admin or the city's editors may add organisations")
         entry = organization_from(await json_object(request))
-        try:
-            organization = await save_organization(session, city, entry, user.email, _now())
-        except EntryProblems as error:
-            raise problems_error(error) from None
+        organization = await save_organization(session, city, entry, user.email, _now())
         document = organization_document(organization)
     return json_ok(document, status=201)
 
@@ -721,14 +702,9 @@ async def put_organization(request: web.Request) -> web.Response:
         city = await session.get(City, organization.city_id)
         entry = organization_from(await json_object(request))
         version = query_integer(request, "version") if "version" in request.query else None
-        try:
-            saved = await save_organization(
-                session, city, entry, user.email, _now(), organization, version
-            )
-        except EntryProblems as error:
-            raise problems_error(error) from None
-        except EditConflict as error:
-            raise conflict_error(error) from None
+        saved = await save_organization(
+            session, city, entry, user.email, _now(), organization, version
+        )
         return json_ok(organization_document(saved))
 
 
