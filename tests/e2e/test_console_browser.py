@@ -17,7 +17,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from bot.console.accounts import create_token, create_user
@@ -108,8 +108,8 @@ def console(browser: Browser, stack: Stack, email: str, width: int = 1280) -> Pa
     return page
 
 
-def first_office(browser: Browser, stack: Stack) -> tuple[str, str]:
-    """Ask the widget a new question: the first office's name and its card's text."""
+def ask_widget(browser: Browser, stack: Stack) -> tuple[Page, Locator]:
+    """A new widget conversation asking QUESTION: the page and the first office's card."""
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
     page.goto(f"{stack.web}/?city=dortmund")
     page.locator(f"{WIDGET} .launcher").click()
@@ -117,6 +117,12 @@ def first_office(browser: Browser, stack: Stack) -> tuple[str, str]:
     page.locator(f"{WIDGET} #message").press("Enter")
     card = page.locator(f"{WIDGET} .card").first
     card.wait_for(timeout=ANSWER_MS)
+    return page, card
+
+
+def first_office(browser: Browser, stack: Stack) -> tuple[str, str]:
+    """Ask the widget a new question: the first office's name and its card's text."""
+    page, card = ask_widget(browser, stack)
     name, text = card.locator("h3").inner_text(), card.inner_text()
     page.context.close()
     return name, text
@@ -223,13 +229,7 @@ def test_script_in_an_entry_is_shown_as_text_in_the_widget_and_the_rest_answer(b
         {"version": document["version"], "entry": entry},
     )
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
-    page.goto(f"{stack.web}/?city=dortmund")
-    page.locator(f"{WIDGET} .launcher").click()
-    page.locator(f"{WIDGET} #message").fill(QUESTION)
-    page.locator(f"{WIDGET} #message").press("Enter")
-    card = page.locator(f"{WIDGET} .card").first
-    card.wait_for(timeout=ANSWER_MS)
+    page, card = ask_widget(browser, stack)
     expect(card.locator("h3")).to_have_text(attack)
     assert page.evaluate("window.__xss") is None
     assert page.locator(f"{WIDGET} .card img").count() == 0
