@@ -1,4 +1,4 @@
-"""The user named their city: confirm it, or answer the question that waited for it.
+"""The user named their city: confirm it, or do what waited for it.
 
 App environment. The `city` slot itself is set by action_update_context (actions/context.py).
 """
@@ -21,12 +21,14 @@ from actions.common import (
     utter_ask_city,
     utter_city_not_served,
 )
+from actions.handoff import hand_over
 from actions.topics import answer_topic
 from bot.directory.places import any_service_in_city, find_city_in_text
 
 
 class ActionConfirmCity(Action):
-    """The user named their city: confirm it, say it is not served, or answer the pending topic."""
+    """The user named their city: confirm it, say it is not served, or do what waited for
+    it (a person asked for, or a topic)."""
 
     def name(self) -> str:
         return "action_confirm_city"
@@ -49,6 +51,10 @@ class ActionConfirmCity(Action):
                 # say which cities we know rather than confirm the old one.
                 await utter_ask_city(dispatcher, session, language)
                 return []
+            if tracker.get_slot("pending_handoff"):  # the user asked for a person
+                await hand_over(dispatcher, session, tracker, city, language)
+                await session.commit()
+                return [SlotSet("pending_handoff", None)]
             # A question waiting for the city, or ("I moved to Vienna") the last answer again
             # for the new city.
             topic = tracker.get_slot("pending_topic")

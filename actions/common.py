@@ -148,7 +148,7 @@ async def show_offices(
     if answers and follow_ups:
         dispatcher.utter_message(response="utter_follow_ups", choices=list(follow_ups))
     shown = [answer.service.id for answer in answers]
-    await _record("Counting the offices shown", _count_shown, shown)
+    await record("Counting the offices shown", _count_shown, shown)
     return [
         SlotSet("shown_services", shown),
         SlotSet("earlier_services", [*earlier, *shown]),
@@ -162,7 +162,7 @@ async def keep_content_gap(tracker: Tracker, kind: str, topic: str | None = None
     a known city is kept with none (the console lists gaps by city, so staff do not see
     it). Never fails the answer: errors are logged by kind only."""
     text = (tracker.latest_message or {}).get("text") or ""
-    await _record("Keeping a content gap", _keep_gap, tracker, kind, topic, text)
+    await record("Keeping a content gap", _keep_gap, tracker, kind, topic, text)
 
 
 async def _count_shown(service_ids: list[str]) -> None:
@@ -179,7 +179,7 @@ async def _keep_gap(tracker: Tracker, kind: str, topic: str | None, text: str) -
         await record_gap(session, city, language, kind, topic, text, now())
 
 
-async def _record(what: str, write: Callable[..., Awaitable[None]], *args: Any) -> None:
+async def record(what: str, write: Callable[..., Awaitable[None]], *args: Any) -> None:
     """Run `write` (its own session and transaction) within RECORD_SECONDS; log a failure
     by the error's kind only (its message can hold what the user wrote) and go on."""
     try:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.common import (
     answers_when_the_directory_is_down,
@@ -23,6 +25,7 @@ from actions.common import (
     user_profile,
 )
 from bot.directory.answers import general_counselling
+from bot.directory.models import City
 from bot.handoff.store import start_case
 
 TRANSCRIPT_MESSAGES = 20  # the conversation so far that staff see with a new case
@@ -39,6 +42,8 @@ def transcript(tracker: Tracker) -> list[tuple[str, str]]:
 
 
 class ActionRequestHuman(Action):
+    """Hands the conversation to the staff of the user's city (asks for the city first)."""
+
     def name(self) -> str:
         return "action_request_human"
 
@@ -47,40 +52,52 @@ class ActionRequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         language = conversation_language(tracker)
-        metadata = (tracker.latest_message or {}).get("metadata") or {}
         async with directory_session() as session, session.begin():
             city = await current_city(session, tracker)
-            if city is None:
+            if city is None:  # handed over once the user names it (action_confirm_city)
                 dispatcher.utter_message(
                     response="utter_handoff_needs_city",
                     known_cities=await known_city_names(session, language),
                 )
-                return []
-            moment = now()
-            await start_case(
-                session,
-                city,
-                tracker.sender_id,
-                str(metadata.get("channel") or "rest"),
-                language,
-                tracker.get_slot("shown_topic"),
-                sorted(user_profile(tracker).groups),
-                transcript(tracker),
-                moment,
-            )
-            centre = await general_counselling(session, city, language, moment)
-        card = centre.card() if centre else None
-        dispatcher.utter_message(
-            response="utter_handoff_queued",
-            centre_name=card["name"] if card else city.name,
-        )
-        opening = card["opening"] if card else None
-        if opening and opening["known"] and opening["is_open"]:
-            dispatcher.utter_message(response="utter_handoff_staff_in")
-        elif opening and opening["next_opening"]:
-            dispatcher.utter_message(response="utter_handoff_staff_back", centre=card)
-        else:
-            dispatcher.utter_message(response="utter_handoff_hours_unknown")
-        dispatcher.utter_message(response="utter_handoff_emergency", country=city.country)
-        dispatcher.utter_message(response="utter_handoff_meanwhile", choices=["back_to_assistant"])
+                return [SlotSet("pending_handoff", True)]
+            await hand_over(dispatcher, session, tracker, city, language)
         return []
+
+
+async def hand_over(
+    dispatcher: CollectingDispatcher,
+    session: AsyncSession,
+    tracker: Tracker,
+    city: City,
+    language: str,
+) -> None:
+    """Queue the conversation for `city`'s staff (in the caller's transaction) and tell
+    the user what happens next."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    moment = now()
+    await start_case(
+        session,
+        city,
+        tracker.sender_id,
+        str(metadata.get("channel") or "rest"),
+        language,
+        tracker.get_slot("shown_topic"),
+        sorted(user_profile(tracker).groups),
+        transcript(tracker),
+        moment,
+    )
+    centre = await general_counselling(session, city, language, moment)
+    card = centre.card() if centre else None
+    dispatcher.utter_message(
+        response="utter_handoff_queued",
+        centre_name=card["name"] if card else city.name,
+    )
+    opening = card["opening"] if card else None
+    if opening and opening["known"] and opening["is_open"]:
+        dispatcher.utter_message(response="utter_handoff_staff_in")
+    elif opening and opening["next_opening"]:
+        dispatcher.utter_message(response="utter_handoff_staff_back", centre=card)
+    else:
+        dispatcher.utter_message(response="utter_handoff_hours_unknown")
+    dispatcher.utter_message(response="utter_handoff_emergency", country=city.country)
+    dispatcher.utter_message(response="utter_handoff_meanwhile", choices=["back_to_assistant"])

@@ -35,6 +35,8 @@ from bot.topics import topic_for_intent, topics_to_clarify
 
 # Topics where an answer touches on someone's legal status.
 LEGAL_TOPICS = frozenset({"asylum", "temporary_protection"})
+# The buttons under a topic answer (bot/i18n/labels.py).
+FEEDBACK_CHOICES = ("helpful", "not_helpful")
 
 
 async def answer_topic(
@@ -49,7 +51,7 @@ async def answer_topic(
 ) -> list[dict[str, Any]]:
     """Utter the offices of `city` for `topic` that fit the user best (the need their
     question `text` names inside the topic, their language, group, age and place), or
-    general counselling when there are none."""
+    general counselling when there are none; then ask whether the answer helped."""
     moment = now()
     answers = await services_for_topic(
         session,
@@ -71,6 +73,8 @@ async def answer_topic(
     events = await show_offices(dispatcher, answers)
     if topic in LEGAL_TOPICS:
         dispatcher.utter_message(response="utter_not_legal_advice")
+    if answers:  # the user rates the answer (actions/feedback.py)
+        dispatcher.utter_message(response="utter_ask_feedback", choices=list(FEEDBACK_CHOICES))
     return [*events, SlotSet("shown_topic", topic), SlotSet("pending_topic", None)]
 
 

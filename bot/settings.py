@@ -43,6 +43,7 @@ NAMES = (
     "CONSOLE_SECURE_COOKIES",
     "CONTENT_GAP_RETENTION_DAYS",
     "HANDOFF_RETENTION_DAYS",
+    "FEEDBACK_RETENTION_DAYS",
     "WHATSAPP_VERIFY_TOKEN",
     "WHATSAPP_APP_SECRET",
     "WHATSAPP_ACCESS_TOKEN",
@@ -97,6 +98,8 @@ class Settings:
     content_gap_retention_days: int
     # Days a conversation handed over to staff is kept after the user's last message.
     handoff_retention_days: int
+    # Days a rating of an answer ("helpful" / "not helpful") is kept.
+    feedback_retention_days: int
     # WhatsApp Cloud API (bot/channels/whatsapp.py): all four set, or the channel is off.
     whatsapp_verify_token: str | None
     whatsapp_app_secret: str | None
@@ -202,6 +205,7 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         console_secure_cookies=flag("CONSOLE_SECURE_COOKIES", not _is_loopback(web_host)),
         content_gap_retention_days=days("CONTENT_GAP_RETENTION_DAYS", 90),
         handoff_retention_days=days("HANDOFF_RETENTION_DAYS", 90),
+        feedback_retention_days=days("FEEDBACK_RETENTION_DAYS", 90),
         whatsapp_verify_token=raw["WHATSAPP_VERIFY_TOKEN"],
         whatsapp_app_secret=raw["WHATSAPP_APP_SECRET"],
         whatsapp_access_token=raw["WHATSAPP_ACCESS_TOKEN"],

@@ -6,8 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.i18n.labels import N_
+
 # The channels the gateway serves; a conversation's `channel` metadata is one of them.
 CHANNELS = ("widget", "whatsapp")
+
+# TRANSLATOR: Above a message that a member of staff wrote (not the assistant).
+FROM_STAFF = N_("From the welcome centre's team")
 
 
 @dataclass(frozen=True)
@@ -46,14 +51,18 @@ class Choice:
 class Reply:
     """One message to the user. `text` is always there (for channels that show only text);
     `card` is an office as structured data with its lines already in the user's language
-    (the `custom` payload of `utter_service_card`, see bot/web/nlg.py)."""
+    (the `custom` payload of `utter_service_card`, see bot/web/nlg.py). A message from
+    staff is shown as theirs, not the assistant's."""
 
     text: str
     choices: tuple[Choice, ...] = ()
     card: Mapping[str, Any] | None = field(default=None)
+    from_staff: bool = False  # written by a person of the welcome centre (bot/handoff/)
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"text": self.text}
+        if self.from_staff:
+            body["from"] = "staff"
         if self.choices:
             body["choices"] = [{"title": c.title, "payload": c.payload} for c in self.choices]
         if self.card is not None:

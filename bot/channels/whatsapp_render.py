@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.channels.messages import Choice, Reply
+from bot.channels.messages import FROM_STAFF, Choice, Reply
 from bot.channels.whatsapp_senders import WhatsAppSender
 from bot.i18n.catalog import gettext
 from bot.i18n.labels import N_
@@ -69,6 +69,8 @@ def whatsapp_messages(replies: Sequence[Reply], sender: WhatsAppSender) -> list[
     pinned = False
     for reply in replies:
         text = compact_card(reply.card, reply.text) if reply.card else reply.text
+        if reply.from_staff:
+            text = f"*{bold_safe(gettext(sender.language, FROM_STAFF))}*\n{text}"
         if reply.choices:
             menu, numbered_here = choice_messages(text, reply.choices, sender)
             messages += menu

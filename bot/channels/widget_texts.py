@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from babel.numbers import format_decimal
 
+from bot.channels.messages import FROM_STAFF
 from bot.i18n.catalog import resolve_language
 from bot.i18n.formatting import babel_locale, translate
 from bot.i18n.labels import N_
@@ -41,6 +42,9 @@ WIDGET_TEXTS: dict[str, str] = {
     "start_over": N_("Start over"),
     # TRANSLATOR: Button: prints the conversation (or saves it as PDF).
     "print": N_("Print"),
+    # TRANSLATOR: Button: hands the chat over to a member of the welcome centre's staff.
+    "person": N_("Talk to a person"),
+    "from_staff": FROM_STAFF,
     # TRANSLATOR: Button on an office's card: downloads the card as a text file.
     "save": N_("Save"),
     # TRANSLATOR: Button on an office's card: shows the rest of its details.

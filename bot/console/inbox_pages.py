@@ -1,7 +1,8 @@
 """The console's inbox: conversations newcomers handed over to a person, per city.
 
-App environment. Admins and city editors see their cities' cases (new, mine, closed),
-take one, answer, and close it. An answer reaches the user on the channel they wrote from
+App environment. Admins and city editors see their cities' cases (new; mine: taken by
+them, the user wrote last; waiting for the user: staff answered last; closed), take one,
+answer, and close it. An answer reaches the user on the channel they wrote from
 through the gateway (`Gateway.push`): at once in an open widget; on WhatsApp only within
 24 hours of the user's last message (Meta's rule), which the page says. Closing a case
 gives the conversation back to the assistant and tells the user so.
@@ -13,7 +14,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
-from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 
 from bot.channels.messages import Reply
@@ -28,24 +28,18 @@ from bot.handoff import phrases
 from bot.handoff.models import HandoffCase
 from bot.handoff.store import add_message, can_send_free_text, close
 from bot.i18n.catalog import gettext
+from bot.i18n.formatting import language_name
 from bot.i18n.labels import group_label, topic_label
 from bot.web.nlg import DOMAIN_RESPONSES_KEY
 
 routes = web.RouteTableDef()
-STATES = ("new", "mine", "closed")
+STATES = ("new", "mine", "waiting", "closed")
 MAX_REPLY_CHARS = 2000
 
 
 def _staff_only(user: StaffUser) -> None:
     if user.role == "organization_editor":
         raise web.HTTPForbidden(text="the inbox is for the city's staff")
-
-
-def language_name(code: str, staff_language: str) -> str:
-    try:
-        return Locale.parse(code.replace("-", "_")).get_display_name(staff_language) or code
-    except (UnknownLocaleError, ValueError):
-        return code
 
 
 @routes.get("/console/inbox")
@@ -64,6 +58,8 @@ async def inbox(request: web.Request) -> web.Response:
             query = query.where(
                 HandoffCase.status == "claimed", HandoffCase.claimed_by == user.email
             )
+        elif state == "waiting":
+            query = query.where(HandoffCase.status == "waiting")
         else:
             query = query.where(HandoffCase.status == "closed")
         cases = (
@@ -180,11 +176,9 @@ async def reply(request: web.Request) -> web.Response:
                 text = phrases.phrase(code, case.language, card)
         if not text or case.status == "closed" or not can_send_free_text(case, now):
             raise web.HTTPSeeOther(f"/console/inbox/{case.id}?sent=no")
-        delivered = await _deliver(request.app, case, [Reply(text=text)])
+        delivered = await _deliver(request.app, case, [Reply(text=text, from_staff=True)])
         if delivered:
             session.add(add_message(case, "staff", text, now, staff=user.email))
-            if case.status == "new":
-                case.status, case.claimed_by = "claimed", user.email
             session.add(_audit(case, user, "reply", now))
     raise web.HTTPSeeOther(f"/console/inbox/{case.id}?sent={'yes' if delivered else 'no'}")
 

@@ -83,6 +83,7 @@ SHOWN_CODES = (
     L_("out_of_scope"),
     L_("new"),
     L_("claimed"),
+    L_("waiting"),
     L_("closed"),
     L_("user"),
     L_("assistant"),

@@ -8,7 +8,14 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.console import api, exchange_pages, inbox_pages, organization_pages, views
+from bot.console import (
+    api,
+    exchange_pages,
+    feedback_pages,
+    inbox_pages,
+    organization_pages,
+    views,
+)
 from bot.console.i18n import install_translations
 from bot.console.security import console_guard, setup_sessions
 from bot.settings import Settings
@@ -32,5 +39,6 @@ def setup_console(app: web.Application, found: Settings) -> None:
     app.add_routes(exchange_pages.routes)
     app.add_routes(organization_pages.routes)
     app.add_routes(inbox_pages.routes)
+    app.add_routes(feedback_pages.routes)
     app.add_routes(api.routes)
     app.router.add_static("/console/static", HERE / "static", append_version=True)

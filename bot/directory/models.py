@@ -3,7 +3,8 @@
 App environment. HSDS tables keep their names (`organization`, `service`, `location`, ...);
 extensions are `city`, `service_translation`, `schedule_exception`, `audit_event` (the
 history staff can restore from), `service_shown` and `content_gap` (what newcomers saw and
-what the assistant could not answer), and the review and editing columns on `service`.
+what the assistant could not answer), `answer_feedback` (how newcomers rated answers), and
+the review and editing columns on `service`.
 Staff accounts live in bot/console/models.py, on the same `Base`.
 """
 
@@ -350,3 +351,22 @@ class ContentGap(Base):
 
 
 GAP_KINDS = ("fallback", "clarify", "out_of_scope")
+
+
+class AnswerFeedback(Base):
+    """Extension: one tap on "helpful" or "not helpful" under a topic answer, with the
+    topic, the offices shown and, behind "not helpful" only, the question with personal
+    data removed (bot/scrub.py)."""
+
+    __tablename__ = "answer_feedback"
+    __table_args__ = (Index("ix_answer_feedback_city_week", "city_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    city_id: Mapped[str] = mapped_column(ForeignKey("city.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, "2026-W49"
+    language: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(64))
+    service_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    text: Mapped[str | None] = mapped_column(Text)

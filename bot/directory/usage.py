@@ -1,15 +1,18 @@
-"""What newcomers were shown and what the assistant could not answer, for staff.
+"""What newcomers were shown, what the assistant could not answer and how they rated
+its answers, for staff.
 
-App environment. The action server counts the offices it shows (per service and day) and
-records content gaps: messages that fell back, got a clarifying question, or were out of
-scope, with personal data removed first (bot/scrub.py). Gaps are kept for
-`CONTENT_GAP_RETENTION_DAYS`. The console reads the review list and the gaps from here.
+App environment. The action server counts the offices it shows (per service and day),
+records content gaps (messages that fell back, got a clarifying question, or were out of
+scope) and feedback on topic answers ("helpful" / "not helpful", with the question behind
+"not helpful"), always with personal data removed first (bot/scrub.py). Gaps are kept for
+`CONTENT_GAP_RETENTION_DAYS`, feedback for `FEEDBACK_RETENTION_DAYS`. The console reads
+the review list, the gaps and the feedback from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -17,7 +20,14 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.directory.models import GAP_KINDS, City, ContentGap, Service, ServiceShown
+from bot.directory.models import (
+    GAP_KINDS,
+    AnswerFeedback,
+    City,
+    ContentGap,
+    Service,
+    ServiceShown,
+)
 from bot.scrub import MAX_GAP_CHARS, scrub
 
 SHOWN_DAYS = 90  # the review list orders by how often an entry was shown in these days
@@ -54,18 +64,23 @@ async def record_gap(
     cleaned = scrub(text or "", city.country if city else None)[:MAX_GAP_CHARS].strip()
     if not cleaned:
         return
-    year, week, _ = now.isocalendar()
     session.add(
         ContentGap(
             city_id=city.id if city else None,
             at=now,
-            week=f"{year}-W{week:02d}",
+            week=iso_week(now),
             language=language,
             kind=kind,
             topic=topic,
             text=cleaned,
         )
     )
+
+
+def iso_week(moment: datetime | date) -> str:
+    """ "2026-W49": the ISO week gaps and feedback are grouped by."""
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 async def forget_old_gaps(session: AsyncSession, now: datetime, retention_days: int) -> int:
@@ -130,3 +145,113 @@ async def gap_groups(
         groups.setdefault((gap.week, gap.topic, gap.language, gap.kind), []).append(gap)
     ordered = sorted(groups.items(), key=lambda item: (item[0][0], len(item[1])), reverse=True)
     return [GapGroup(*key, gaps) for key, gaps in ordered]
+
+
+async def record_feedback(
+    session: AsyncSession,
+    city: City,
+    language: str,
+    topic: str,
+    service_ids: Iterable[str],
+    helpful: bool,
+    question: str | None,
+    now: datetime,
+) -> None:
+    """Keep one rating of a topic answer; the `question` behind it only when it did not
+    help, without personal data."""
+    text = None
+    if not helpful and question:
+        text = scrub(question, city.country)[:MAX_GAP_CHARS].strip() or None
+    session.add(
+        AnswerFeedback(
+            city_id=city.id,
+            at=now,
+            week=iso_week(now),
+            language=language,
+            topic=topic,
+            service_ids=list(dict.fromkeys(service_ids)),
+            helpful=helpful,
+            text=text,
+        )
+    )
+
+
+async def forget_old_feedback(session: AsyncSession, now: datetime, retention_days: int) -> int:
+    """Delete ratings older than the retention period; returns how many."""
+    result = await session.execute(
+        delete(AnswerFeedback).where(AnswerFeedback.at < now - timedelta(days=retention_days))
+    )
+    return result.rowcount or 0
+
+
+@dataclass
+class Ratings:
+    """How often answers were rated helpful and not helpful."""
+
+    helpful: int = 0
+    not_helpful: int = 0
+
+    def add(self, helpful: bool) -> None:
+        if helpful:
+            self.helpful += 1
+        else:
+            self.not_helpful += 1
+
+
+@dataclass
+class FeedbackWeek:
+    """One week's ratings of the cities' answers, by topic, office and language (most
+    "not helpful" first), and the questions behind "not helpful", newest first."""
+
+    week: str | None
+    weeks: list[str]  # every week with ratings, newest first
+    by_topic: list[tuple[str, Ratings]] = field(default_factory=list)
+    by_service: list[tuple[Service, Ratings]] = field(default_factory=list)
+    by_language: list[tuple[str, Ratings]] = field(default_factory=list)
+    not_helpful: list[AnswerFeedback] = field(default_factory=list)
+
+
+async def feedback_week(
+    session: AsyncSession, city_ids: list[str], week: str | None = None
+) -> FeedbackWeek:
+    """The ratings of `week` (default: the newest week with any) for the cities."""
+    in_cities = AnswerFeedback.city_id.in_(city_ids)
+    weeks = list(
+        await session.scalars(
+            select(AnswerFeedback.week)
+            .where(in_cities)
+            .distinct()
+            .order_by(AnswerFeedback.week.desc())
+        )
+    )
+    week = week if week in weeks else (weeks[0] if weeks else None)
+    report = FeedbackWeek(week, weeks)
+    if week is None:
+        return report
+    rows = await session.scalars(
+        select(AnswerFeedback)
+        .where(in_cities, AnswerFeedback.week == week)
+        .order_by(AnswerFeedback.at.desc())
+    )
+    topics: dict[str, Ratings] = {}
+    services: dict[str, Ratings] = {}
+    languages: dict[str, Ratings] = {}
+    for row in rows:
+        topics.setdefault(row.topic, Ratings()).add(row.helpful)
+        languages.setdefault(row.language, Ratings()).add(row.helpful)
+        for service_id in row.service_ids or ():
+            services.setdefault(service_id, Ratings()).add(row.helpful)
+        if not row.helpful and row.text:
+            report.not_helpful.append(row)
+    known = {
+        service.id: service
+        for service in await session.scalars(select(Service).where(Service.id.in_(services)))
+    }
+    report.by_topic = _worst_first(topics.items())
+    report.by_language = _worst_first(languages.items())
+    report.by_service = _worst_first((known[i], r) for i, r in services.items() if i in known)
+    return report
+
+
+def _worst_first(items: Iterable[tuple]) -> list[tuple]:
+    return sorted(items, key=lambda item: (-item[1].not_helpful, -item[1].helpful))

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.directory.models import Base
 
-CASE_STATES = ("new", "claimed", "closed")
+# new: no one has taken it; claimed: taken, the user wrote last; waiting: staff answered,
+# the user has not written since; closed: the assistant answers again.
+CASE_STATES = ("new", "claimed", "waiting", "closed")
 AUTHORS = ("user", "assistant", "staff")
 
 

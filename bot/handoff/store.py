@@ -90,6 +90,11 @@ def add_message(
     )
     if author == "user":
         case.last_user_at = now
+        if case.status == "waiting":  # the user answered: staff's turn again
+            case.status = "claimed"
+    elif author == "staff":
+        case.status = "waiting"
+        case.claimed_by = case.claimed_by or staff
     return message
 
 

@@ -142,7 +142,7 @@ TOPIC_CHOICES: dict[str, tuple[str, str]] = {
     }.items()
 }
 
-# The last button of a clarifying question: none of the topics offered.
+# Other buttons: none of the topics offered, a person, and the rating of an answer.
 OTHER_CHOICES: dict[str, tuple[str, str]] = {
     # TRANSLATOR: Button (at most 20 characters): none of the topics offered above.
     "something_else": (N_("Something else"), "/out_of_scope"),
@@ -150,6 +150,10 @@ OTHER_CHOICES: dict[str, tuple[str, str]] = {
     "human": (N_("Talk to a person"), "/request_human"),
     # TRANSLATOR: Button (at most 20 characters): stop waiting for staff, chat with the bot.
     "back_to_assistant": (N_("Back to assistant"), "/back_to_assistant"),
+    # TRANSLATOR: Button under an answer (at most 20 characters): the answer helped.
+    "helpful": (N_("Helpful"), "/answer_helpful"),
+    # TRANSLATOR: Button under an answer (at most 20 characters): the answer did not help.
+    "not_helpful": (N_("Not helpful"), "/answer_not_helpful"),
 }
 
 CHOICES = {**FOLLOW_UPS, **TOPIC_CHOICES, **OTHER_CHOICES}

@@ -1,6 +1,7 @@
-"""Scheduled work of the web app: content gaps older than CONTENT_GAP_RETENTION_DAYS and
-conversations handed over to staff older than HANDOFF_RETENTION_DAYS are deleted when the
-app starts and then every hour. App environment.
+"""Scheduled work of the web app: content gaps older than CONTENT_GAP_RETENTION_DAYS,
+conversations handed over to staff older than HANDOFF_RETENTION_DAYS and ratings of
+answers older than FEEDBACK_RETENTION_DAYS are deleted when the app starts and then every
+hour. App environment.
 
 The job has its own engine on the directory database, made when the app starts and
 closed when it stops. A database error is logged (by its kind only) and the job tries
@@ -22,7 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.directory.db import make_engine, session_maker
-from bot.directory.usage import forget_old_gaps
+from bot.directory.usage import forget_old_feedback, forget_old_gaps
 from bot.handoff.store import forget_old_cases
 from bot.settings import settings
 
@@ -51,10 +52,11 @@ async def housekeeping(app: web.Application) -> AsyncIterator[None]:
 
 
 async def forget_old_once(engine: AsyncEngine) -> int | None:
-    """Delete the gaps and the handed-over conversations older than their retention
-    periods; how many gaps, or None on an error."""
+    """Delete the gaps, the handed-over conversations and the ratings older than their
+    retention periods; how many gaps, or None on an error."""
     found = settings()
     days, handoff_days = found.content_gap_retention_days, found.handoff_retention_days
+    feedback_days = found.feedback_retention_days
     if _sqlite_file_missing(engine.url):
         logger.info("Housekeeping: no directory database yet, nothing to forget")
         return 0
@@ -64,6 +66,7 @@ async def forget_old_once(engine: AsyncEngine) -> int | None:
                 now = datetime.now(UTC)
                 deleted = await forget_old_gaps(session, now, days)
                 cases = await forget_old_cases(session, now, handoff_days)
+                ratings = await forget_old_feedback(session, now, feedback_days)
     except Exception as error:  # the app keeps running; the next round tries again
         cause = getattr(error, "orig", None) or error
         logger.error(
@@ -77,6 +80,7 @@ async def forget_old_once(engine: AsyncEngine) -> int | None:
         cases,
         handoff_days,
     )
+    logger.info("Housekeeping: forgot %d ratings older than %d days", ratings, feedback_days)
     return deleted
 
 

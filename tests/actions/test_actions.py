@@ -95,9 +95,11 @@ async def test_registration_in_dortmund_names_the_citizen_office(directory):
     assert first["last_reviewed_at"] and first["source_url"].startswith("http")
     assert SlotSet("shown_services", [c["id"] for c in shown]) in events
     assert SlotSet("pending_topic", None) in events
-    # The follow-up questions come as buttons after the offices.
-    assert responses(messages)[-1] == "utter_follow_ups"
-    assert messages[-1]["choices"] == ["hours", "address", "documents", "cost", "other_options"]
+    # The follow-up questions come as buttons after the offices, then the question whether
+    # the answer helped.
+    assert responses(messages)[-2:] == ["utter_follow_ups", "utter_ask_feedback"]
+    assert messages[-2]["choices"] == ["hours", "address", "documents", "cost", "other_options"]
+    assert messages[-1]["choices"] == ["helpful", "not_helpful"]
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -142,7 +144,7 @@ async def test_legal_topics_add_that_this_is_not_legal_advice(directory):
     messages, _ = await run(
         ActionAnswerTopic(), tracker(intent="ask_asylum", city="dortmund", language="en")
     )
-    assert responses(messages)[-1] == "utter_not_legal_advice"
+    assert responses(messages)[-2:] == ["utter_not_legal_advice", "utter_ask_feedback"]
 
 
 async def test_without_a_city_the_assistant_asks_for_it_and_remembers_the_question(directory):

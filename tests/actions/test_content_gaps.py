@@ -177,7 +177,7 @@ async def test_offices_are_shown_when_they_cannot_be_counted(directory, caplog):
             tracker("Wo kann ich mich anmelden?", "ask_registration", city="dortmund"),
         )
     assert responses(messages)[0] == "utter_topic_answer"
-    assert cards(messages) and responses(messages)[-1] == "utter_follow_ups"
+    assert cards(messages) and "utter_follow_ups" in responses(messages)
     assert "Counting the offices shown failed: OperationalError" in caplog.text
 
 

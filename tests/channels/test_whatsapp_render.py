@@ -281,3 +281,15 @@ def test_a_gender_star_in_an_office_name_does_not_end_the_bold_early():
     body = compact_card(card, "full text")
     assert body.splitlines()[0] == "*Erstanmeldung EU-Bürger\u2217innen*"
     assert body.count("*") == 2
+
+
+def test_a_staff_answer_is_marked_as_the_teams_in_the_users_language():
+    sender = WhatsAppSender(phone=ANNA, language="tr")
+    (message,) = whatsapp_messages(
+        [Reply("Tercümana ihtiyacınız var mı?", from_staff=True)], sender
+    )
+    label, text = message["text"]["body"].split("\n", 1)
+    assert label == "*Karşılama merkezi ekibinden*"  # bold, in Turkish
+    assert text == "Tercümana ihtiyacınız var mı?"
+    (assistant,) = whatsapp_messages([Reply("Merhaba")], sender)
+    assert assistant["text"]["body"] == "Merhaba"  # the assistant's own carry no label

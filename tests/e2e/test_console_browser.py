@@ -9,6 +9,7 @@ The first admin is made with the README's command (`python -m bot.console create
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import subprocess
 import sys
@@ -20,10 +21,16 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
+from bot.channels.messages import FROM_STAFF
 from bot.console.accounts import create_token, create_user
+from bot.console.i18n import gettext as console_text
 from bot.console.models import StaffUser
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.models import City
+from bot.handoff.phrases import PHRASES
+from bot.i18n.catalog import gettext
+from bot.i18n.domain_responses import load_responses
+from bot.i18n.labels import CHOICES
 from tests.support.browser import chromium
 from tests.support.stack import REPO, Stack, running_stack, sqlite_url
 
@@ -35,6 +42,7 @@ WIDGET = "#welcome-desk-widget"
 QUESTION = "Wo kann ich mich in Dortmund anmelden?"
 ANSWER_MS = 60_000
 SCREENSHOTS = REPO / "reports" / "screenshots"
+RESPONSES = load_responses()
 
 
 TOKENS: dict[str, str] = {}
@@ -95,16 +103,21 @@ def browser(stack: Stack) -> Iterator[Browser]:
         yield browser
 
 
-def console(browser: Browser, stack: Stack, email: str, width: int = 1280) -> Page:
-    """A new browser (its own cookies) logged in to the console as `email`."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+def console(
+    browser: Browser, stack: Stack, email: str, width: int = 1280, language: str = "en"
+) -> Page:
+    """A new browser (its own cookies) logged in to the console as `email`, with the
+    browser's language `language` (the console's texts follow it)."""
+    t = functools.partial(console_text, language)
+    locale = {"en": "en-GB", "de": "de-DE"}[language]
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
     page = context.new_page()
     page.goto(f"{stack.web}/console")
     expect(page).to_have_url(f"{stack.web}/console/login?next=/console")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Entries to review")).to_be_visible()
+    page.get_by_label(t("E-mail")).fill(email)
+    page.get_by_label(t("Password")).fill(PASSWORD)
+    page.get_by_role("button", name=t("Log in")).click()
+    expect(page.get_by_role("heading", name=t("Entries to review"))).to_be_visible()
     return page
 
 
@@ -246,28 +259,88 @@ def test_script_in_an_entry_is_shown_as_text_in_the_widget_and_the_rest_answer(b
     assert any(attack in text for text in texts), texts
 
 
-def test_an_arabic_user_asks_for_a_person_and_staff_answer_from_the_console(browser, stack):
-    user = browser.new_page(viewport={"width": 390, "height": 844}, locale="ar")
+def widget_user(browser: Browser, stack: Stack, locale: str) -> Page:
+    """A phone-sized page of Dortmund's site with the widget open, in `locale`."""
+    user = browser.new_page(viewport={"width": 390, "height": 844}, locale=locale)
     user.goto(f"{stack.web}/?city=dortmund")
     user.locator(f"{WIDGET} .launcher").click()
-    user.locator(f"{WIDGET} #message").fill("أريد التحدث مع موظف حقيقي من فضلك")
+    return user
+
+
+def say(user: Page, text: str) -> None:
+    user.locator(f"{WIDGET} #message").fill(text)
     user.locator(f"{WIDGET} #message").press("Enter")
-    meanwhile = user.locator(f"{WIDGET} .choice", has_text="العودة إلى المساعد")
-    meanwhile.wait_for(timeout=ANSWER_MS)
+
+
+def choice(user: Page, code: str, lang: str) -> Locator:
+    """The widget's button for the choice `code` (bot/i18n/labels.py) in `lang`."""
+    return user.locator(f"{WIDGET} .choice", has_text=gettext(lang, CHOICES[code][0]))
+
+
+def test_an_arabic_user_rates_an_answer_asks_for_a_person_and_staff_answer_in_german(
+    browser, stack
+):
+    """The issue's walk-through: Arabic in the widget, German in the console, a ready-made
+    answer that arrives in Arabic, marked as the team's; the rating is counted."""
+    user = widget_user(browser, stack, "ar")
+    say(user, "أبحث عن شقة في دورتموند")
+    choice(user, "not_helpful", "ar").wait_for(timeout=ANSWER_MS)
+    user.screenshot(path=SCREENSHOTS / "feedback-arabic-answer-390.png")
+    choice(user, "not_helpful", "ar").click()
+    choice(user, "human", "ar").wait_for(timeout=ANSWER_MS)  # "not helpful": a person
+    user.screenshot(path=SCREENSHOTS / "feedback-arabic-not-helpful-390.png")
+    choice(user, "human", "ar").click()
+    choice(user, "back_to_assistant", "ar").wait_for(timeout=ANSWER_MS)
     told = user.locator(f"{WIDGET} .message.assistant").all_inner_texts()
     assert any("112" in text for text in told), told  # not for emergencies: the numbers
     user.screenshot(path=SCREENSHOTS / "handoff-arabic-asked-390.png")
 
+    t = functools.partial(console_text, "de")
+    staff = console(browser, stack, DORTMUND_EDITOR, language="de")
+    staff.goto(f"{stack.web}/console/inbox")
+    staff.locator("table.list a").first.click()
+    expect(staff.get_by_role("heading", level=1)).to_contain_text("Arabisch")
+    expect(staff.locator("dl.facts")).to_contain_text("Wohnen")  # the topic, in German
+    staff.get_by_role("button", name=t("Take this conversation")).click()
+    interpreter = PHRASES["interpreter"][0]
+    staff.get_by_role("button", name=f"{t('Send')}: {gettext('de', interpreter)}").click()
+    expect(staff.get_by_role("status")).to_contain_text(t("Sent."))
+    staff.screenshot(path=SCREENSHOTS / "handoff-console-case-de-1280.png", full_page=True)
+
+    answer = user.locator(f"{WIDGET} .message.staff", has_text=gettext("ar", interpreter))
+    answer.wait_for(timeout=ANSWER_MS)
+    expect(answer).to_contain_text(gettext("ar", FROM_STAFF))
+    user.screenshot(path=SCREENSHOTS / "handoff-arabic-answered-390.png")
+
+    staff.goto(f"{stack.web}/console/feedback")
+    expect(staff.locator("table.ratings").first).to_contain_text("Wohnen")
+    expect(staff.locator("ul.gaps")).to_contain_text("أبحث عن شقة في دورتموند")
+    staff.screenshot(path=SCREENSHOTS / "feedback-console-de-1280.png", full_page=True)
+
+
+def test_a_german_user_talks_to_a_person_and_goes_back_to_the_assistant(browser, stack):
+    user = widget_user(browser, stack, "de")
+    user.locator(f"{WIDGET} .person").click()  # the widget's menu: "Talk to a person"
+    choice(user, "back_to_assistant", "de").wait_for(timeout=ANSWER_MS)
+    told = " ".join(user.locator(f"{WIDGET} .message.assistant").all_inner_texts())
+    assert "110" in told and "112" in told, told  # police and ambulance in Germany
+    user.screenshot(path=SCREENSHOTS / "handoff-german-asked-390.png")
+    say(user, "Ich brauche Hilfe mit dem Jobcenter-Brief")
+    user.locator(f"{WIDGET} .message.assistant").last.wait_for(timeout=ANSWER_MS)
+
     staff = console(browser, stack, DORTMUND_EDITOR)
     staff.goto(f"{stack.web}/console/inbox")
     staff.locator("table.list a").first.click()
-    expect(staff.get_by_role("heading", level=1)).to_contain_text("Arabic")
-    staff.get_by_role("button", name="Take this conversation").click()
-    staff.get_by_label("Your answer").fill("مرحبا، أنا من فريق MigraDo. كيف يمكنني مساعدتك؟")
+    expect(staff.locator("ol.transcript")).to_contain_text("Jobcenter-Brief")
+    staff.get_by_label("Your answer").fill("Guten Tag, hier ist das Team von MigraDo.")
     staff.get_by_role("button", name="Send answer", exact=True).click()
     expect(staff.get_by_role("status")).to_contain_text("Sent.")
-    staff.screenshot(path=SCREENSHOTS / "handoff-console-case-1280.png", full_page=True)
 
-    answer = user.locator(f"{WIDGET} .message.assistant", has_text="أنا من فريق")
+    answer = user.locator(f"{WIDGET} .message.staff", has_text="hier ist das Team von MigraDo")
     answer.wait_for(timeout=ANSWER_MS)
-    user.screenshot(path=SCREENSHOTS / "handoff-arabic-answered-390.png")
+    expect(answer).to_contain_text(gettext("de", FROM_STAFF))
+    user.screenshot(path=SCREENSHOTS / "handoff-german-answered-390.png")
+    choice(user, "back_to_assistant", "de").click()
+    back = user.locator(f"{WIDGET} .message.assistant").last
+    expect(back).to_contain_text(gettext("de", RESPONSES["utter_handoff_ended"]))
+    user.screenshot(path=SCREENSHOTS / "handoff-german-back-390.png")

@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp import web
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions.city import ActionConfirmCity
 from actions.handoff import ActionRequestHuman
 from bot.console.accounts import create_user
 from bot.directory.models import City
@@ -89,12 +91,29 @@ async def test_a_second_request_does_not_open_a_second_case(directory):
         assert len((await session.scalars(select(HandoffCase))).all()) == 1
 
 
-async def test_without_a_city_the_assistant_asks_for_it_first(directory):
+async def test_without_a_city_the_assistant_asks_for_it_and_hands_over_once_named(directory):
     dispatcher = CollectingDispatcher()
-    await ActionRequestHuman().run(dispatcher, tracker(None), {})
+    events = await ActionRequestHuman().run(dispatcher, tracker(None), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_needs_city"]
+    assert SlotSet("pending_handoff", True) in events
     async with directory() as session:
         assert await session.scalar(select(HandoffCase)) is None
+    # "Dortmund": the city is set (action_update_context), and the request goes through.
+    named = tracker("dortmund")
+    named.slots["pending_handoff"] = True
+    named.latest_message.update(
+        text="Dortmund",
+        intent={"name": "inform_city", "confidence": 0.98},
+        entities=[{"entity": "city", "value": "Dortmund", "start": 0, "end": 8}],
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionConfirmCity().run(dispatcher, named, {})
+    said = [m["response"] for m in dispatcher.messages]
+    assert said[0] == "utter_handoff_queued" and said[-1] == "utter_handoff_meanwhile"
+    assert SlotSet("pending_handoff", None) in events
+    async with directory() as session:
+        case = await session.scalar(select(HandoffCase))
+    assert case is not None and case.status == "new"
 
 
 def test_whatsapp_answers_only_within_24_hours_of_the_users_last_message():
@@ -239,7 +258,14 @@ async def test_staff_see_the_case_in_german_answer_into_the_widget_and_close_it(
     )
     assert "Sent." in await sent.text()
     line = await asyncio.wait_for(_next_data_line(events), timeout=5)
-    assert "مرحبا، كيف نساعدك؟" in json.dumps(json.loads(line), ensure_ascii=False)
+    (pushed,) = json.loads(line)["replies"]
+    assert pushed == {"text": "مرحبا، كيف نساعدك؟", "from": "staff"}  # shown as the team's
+    # Answered: the case waits for the user; their next message puts it back in "Mine".
+    waiting = await (await client.get("/console/inbox?state=waiting")).text()
+    assert f"/console/inbox/{case_id}" in waiting
+    await client.post("/channels/widget/messages", json=widget_message("شكرا", 3))
+    mine = await (await client.get("/console/inbox?state=mine")).text()
+    assert f"/console/inbox/{case_id}" in mine
     await client.post(f"/console/inbox/{case_id}/close", data={"csrf_token": token})
     async with directory() as session:
         case = await session.get(HandoffCase, case_id)
@@ -252,7 +278,7 @@ async def test_staff_see_the_case_in_german_answer_into_the_widget_and_close_it(
             ).all()
         ]
     assert case.status == "closed" and case.claimed_by == "do@city.example"
-    assert authors == ["user", "staff"]
+    assert authors == ["user", "staff", "user"]
     form_with(page, "text")  # the answer form was offered
 
 

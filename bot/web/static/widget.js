@@ -68,6 +68,8 @@
     ".assistant .text { background: #eef1f5; border-end-start-radius: .25em; }",
     ".user .text { background: #0a4f9e; color: #fff; border-end-end-radius: .25em; }",
     ".pending .text { background: #3c6ea8; }",
+    ".from { margin: 0; font-size: .85em; font-weight: 600; color: #1d6b3a; }",
+    ".staff .text { background: #e6f4ea; border: 1px solid #1d6b3a; }",
     ".error .text { background: #fdecea; color: #8a1c12; border: 1px solid #d4351c; }",
     ".choices { display: flex; flex-wrap: wrap; gap: .4em; }",
     ".choice { padding: .35em .8em; min-height: 2.2em; border: 2px solid #0a4f9e;",
@@ -214,7 +216,8 @@
     '<button class="close" type="button"><span aria-hidden="true">×</span></button>' +
     "</header>" +
     '<div class="tools"><button type="button" class="start-over"></button>' +
-    '<button type="button" class="print"></button></div>' +
+    '<button type="button" class="print"></button>' +
+    '<button type="button" class="person"></button></div>' +
     '<ol class="messages" tabindex="0"></ol>' +
     '<div class="typing" aria-hidden="true" hidden><span></span><span></span><span></span></div>' +
     '<p class="notice" hidden></p>' +
@@ -251,6 +254,7 @@
     $(".close").setAttribute("aria-label", t("close"));
     $(".start-over").textContent = t("start_over");
     $(".print").textContent = t("print");
+    $(".person").textContent = t("person");
     $("label[for=message]").textContent = t("message");
     input.placeholder = t("placeholder");
     $(".send").textContent = t("send");
@@ -284,8 +288,9 @@
   function renderMessages() {
     list.textContent = "";
     list.appendChild(messageItem({ role: "assistant", text: t("intro") }));
-    state.messages.forEach(function (message, index) {
-      list.appendChild(messageItem(message, index === state.messages.length - 1));
+    // Only the latest answer still has buttons: sending clears the earlier ones.
+    state.messages.forEach(function (message) {
+      list.appendChild(messageItem(message, true));
     });
     state.outbox.forEach(function (pending) {
       list.appendChild(pendingItem(pending));
@@ -309,11 +314,21 @@
 
   function messageItem(message, showChoices) {
     const item = document.createElement("li");
-    item.className = "message " + message.role + (message.pending ? " pending" : "");
-    const who = document.createElement("span");
-    who.className = "visually-hidden";
-    who.textContent = (message.role === "user" ? t("you") : t("assistant")) + ": ";
-    item.appendChild(who);
+    item.className =
+      "message " + message.role + (message.pending ? " pending" : "") +
+      (message.staff ? " staff" : "");
+    if (message.staff) {
+      // Written by a person of the welcome centre, not by the assistant.
+      const from = document.createElement("p");
+      from.className = "from";
+      from.textContent = t("from_staff");
+      item.appendChild(from);
+    } else {
+      const who = document.createElement("span");
+      who.className = "visually-hidden";
+      who.textContent = (message.role === "user" ? t("you") : t("assistant")) + ": ";
+      item.appendChild(who);
+    }
     if (message.card && message.card.lines && message.card.lines.name) {
       item.appendChild(cardElement(message.card));
     } else {
@@ -469,15 +484,16 @@
   function showReplies(replies) {
     if (!replies.length) return;
     let first = null;
-    replies.forEach(function (reply, index) {
+    replies.forEach(function (reply) {
       const message = {
         role: "assistant",
         text: reply.text,
         choices: reply.choices || [],
         card: reply.card || null,
+        staff: reply.from === "staff",
       };
       state.messages.push(message);
-      const item = addItem(messageItem(message, index === replies.length - 1));
+      const item = addItem(messageItem(message, true));
       first = first || item;
     });
     saveState();
@@ -486,7 +502,8 @@
     announce(
       replies
         .map(function (reply) {
-          return reply.card && reply.card.lines ? shortCardText(reply.card.lines) : reply.text;
+          if (reply.card && reply.card.lines) return shortCardText(reply.card.lines);
+          return reply.from === "staff" ? t("from_staff") + ": " + reply.text : reply.text;
         })
         .join("\n")
     );
@@ -726,6 +743,11 @@
   });
 
   $(".print").addEventListener("click", printConversation);
+
+  // Hands the conversation to the welcome centre's staff (the assistant's `request_human`).
+  $(".person").addEventListener("click", function () {
+    send({ payload: "/request_human", shown: t("person") });
+  });
 
   locate.addEventListener("click", function () {
     navigator.geolocation.getCurrentPosition(
