@@ -20,7 +20,7 @@ from actions.feedback import ActionRecordFeedback, rated_question
 from actions.topics import ActionAnswerTopic
 from bot.console.accounts import create_user
 from bot.directory.models import AnswerFeedback, City
-from bot.directory.usage import iso_week, record_feedback
+from bot.directory.usage import feedback_week, iso_week, record_feedback
 from bot.web.app import create_app
 from tests.actions.test_actions import cards, responses, run, tracker
 from tests.actions.test_content_gaps import drop_table
@@ -74,6 +74,11 @@ async def test_helpful_is_counted_with_topic_offices_and_language_but_not_the_qu
     assert rating.helpful and rating.text is None  # a helpful answer keeps no words
     assert (rating.topic, rating.language, rating.service_ids) == ("housing", "de", shown)
     assert rating.week == iso_week(datetime.now(UTC))
+    async with directory() as session:  # what the console's page counts, per office
+        report = await feedback_week(session, [rating.city_id])
+    assert [(s.id, r.helpful, r.not_helpful) for s, r in report.by_service] == [
+        (service_id, 1, 0) for service_id in shown
+    ]
 
 
 async def test_not_helpful_keeps_the_question_without_personal_data_and_offers_a_person(
