@@ -1,9 +1,9 @@
 """Asking for a person: the conversation goes to the staff of the user's city. App environment.
 
 The user is told that a person will answer here, when the welcome centre's staff are in
-(its hours in the directory), that this chat is not for emergencies (the country's
-numbers), and how to keep asking the assistant meanwhile. Until the case is closed the
-gateway passes the user's messages to staff (bot/handoff/desk.py).
+(its hours in the directory), that this chat is not for emergencies (the city's emergency
+numbers, also from the directory), and how to keep asking the assistant meanwhile. Until
+the case is closed the gateway passes the user's messages to staff (bot/handoff/desk.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ from bot.directory.models import City
 from bot.handoff.store import start_case
 
 TRANSCRIPT_MESSAGES = 20  # the conversation so far that staff see with a new case
+
+
+def emergency_numbers(city: City) -> list[list[str]]:
+    """The city's emergency numbers as [number, what it reaches] pairs; empty when the
+    directory does not know them (the answer then gives 112)."""
+    return [[entry["number"], entry["reaches"]] for entry in city.emergency_numbers or []]
 
 
 def transcript(tracker: Tracker) -> list[tuple[str, str]]:
@@ -99,5 +105,5 @@ async def hand_over(
         dispatcher.utter_message(response="utter_handoff_staff_back", centre=card)
     else:
         dispatcher.utter_message(response="utter_handoff_hours_unknown")
-    dispatcher.utter_message(response="utter_handoff_emergency", country=city.country)
+    dispatcher.utter_message(response="utter_handoff_emergency", numbers=emergency_numbers(city))
     dispatcher.utter_message(response="utter_handoff_meanwhile", choices=["back_to_assistant"])

@@ -8,6 +8,7 @@ See docs/directory-format.md for the format.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -27,12 +29,14 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from bot.directory.opening_hours import MODES, WEEKDAY_CODES
 from bot.directory.phones import normalize_phone
 from bot.eligibility import GROUPS
+from bot.i18n.labels import EMERGENCY_SERVICES
 from bot.needs import NEED_CODES
 from bot.topics import TOPICS
 
@@ -91,6 +95,35 @@ def _web_address_as_written(value: str) -> str:
     return value
 
 
+def _emergency_number(value: object) -> str:
+    """An emergency number as dialled: 2 to 6 digits ("112", "144"), written as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML reads 112 as a number (and 0112 as octal 74): the file must quote it.
+        raise PydanticCustomError(
+            "emergency_number",
+            'write the number in quotes, as text: number: "{value}"',
+            {"value": value},
+        )
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{2,6}", value.strip()):
+        raise PydanticCustomError(
+            "emergency_number",
+            "{value} is not an emergency number: write only its 2 to 6 digits, as dialled,"
+            ' e.g. "112" (no spaces, + or letters)',
+            {"value": repr(value)},
+        )
+    return value.strip()
+
+
+def _a_list_of_numbers(value: object) -> object:
+    if not isinstance(value, list):
+        raise PydanticCustomError(
+            "emergency_numbers",
+            "expected a list with one item per number, e.g."
+            ' [{number: "112", reaches: emergency}, {number: "110", reaches: police}]',
+        )
+    return value
+
+
 EmailAddress = Annotated[str, AfterValidator(_email_as_written)]
 WebAddress = Annotated[str, AfterValidator(_web_address_as_written)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
@@ -111,6 +144,21 @@ class DistrictEntry(_Strict):
     longitude: Annotated[float, Field(ge=-180, le=180)]
 
 
+class EmergencyNumberEntry(_Strict):
+    number: Annotated[str, BeforeValidator(_emergency_number)]
+    reaches: NonEmpty  # a code of EMERGENCY_SERVICES (bot/i18n/labels.py), e.g. police
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, value: object) -> object:
+        if not isinstance(value, dict | BaseModel):
+            raise PydanticCustomError(
+                "emergency_number",
+                'expected a number and what it reaches, e.g. {number: "112", reaches: emergency}',
+            )
+        return value
+
+
 class CityEntry(_Strict):
     slug: Slug
     name: NonEmpty
@@ -121,6 +169,10 @@ class CityEntry(_Strict):
     holiday_subdivision: str | None = None
     default_language: NonEmpty
     general_counselling: Slug
+    # What to call in an emergency; none given = 112, which works across the EU.
+    emergency_numbers: Annotated[
+        list[EmergencyNumberEntry], BeforeValidator(_a_list_of_numbers)
+    ] = []
     districts: list[DistrictEntry] = []
 
 
@@ -342,6 +394,8 @@ def _cross_checks(name: str, directory: DirectoryFile, stem: str) -> list[Proble
     for code in city.names:
         if not is_language_code(code):
             add("city", "names", _language_code_problem(code))
+    for field_name, message in _emergency_number_problems(city.emergency_numbers):
+        add("city", field_name, message)
 
     # A wrong default language is one problem, not one more for every service's name.
     required_names = [code for code in ("en", city.default_language) if is_language_code(code)]
@@ -360,6 +414,21 @@ def _cross_checks(name: str, directory: DirectoryFile, stem: str) -> list[Proble
         add("city", "general_counselling", f"no service with id {city.general_counselling!r}")
     elif counselling.status != "active":
         add("city", "general_counselling", f"service {counselling.id!r} is not active")
+    return problems
+
+
+def _emergency_number_problems(numbers: list[EmergencyNumberEntry]) -> list[tuple[str, str]]:
+    """Unknown codes and numbers listed twice, as (field, message)."""
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    known = ", ".join(EMERGENCY_SERVICES)
+    for i, entry in enumerate(numbers):
+        if entry.reaches not in EMERGENCY_SERVICES:
+            message = f"unknown code {entry.reaches!r}; known: {known}"
+            problems.append((f"emergency_numbers[{i}].reaches", message))
+        if entry.number in seen:
+            problems.append((f"emergency_numbers[{i}].number", f"{entry.number} is listed twice"))
+        seen.add(entry.number)
     return problems
 
 

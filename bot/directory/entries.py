@@ -276,6 +276,7 @@ def city_entry(city: City, counselling_slug: str) -> CityEntry:
         holiday_subdivision=city.holiday_subdivision,
         default_language=city.default_language,
         general_counselling=counselling_slug,
+        emergency_numbers=list(city.emergency_numbers or []),
         districts=list(city.districts),
     )
 

@@ -37,6 +37,7 @@ from bot.directory.data_file import (
     DirectoryFile,
     DirectoryFileError,
     DistrictEntry,
+    EmergencyNumberEntry,
     LocationEntry,
     OrganizationEntry,
     Problem,
@@ -211,7 +212,11 @@ def from_yaml(data: bytes, name: str) -> DirectoryFile:
 
 # ------------------------------------------------------------------------------------- CSV
 
-_CITY_TABLES = {"city.csv": CityEntry, "districts.csv": DistrictEntry}
+_CITY_TABLES = {  # the city's row, and rows of lists on it
+    "city.csv": CityEntry,
+    "emergency_numbers.csv": EmergencyNumberEntry,
+    "districts.csv": DistrictEntry,
+}
 _SERVICE_TABLES = {  # rows that belong to a service, by the `service` column
     "locations.csv": ("locations", LocationEntry),
     "schedules.csv": ("schedules", ScheduleEntry),
@@ -219,6 +224,7 @@ _SERVICE_TABLES = {  # rows that belong to a service, by the `service` column
 }
 CSV_MEMBERS = (
     "city.csv",
+    "emergency_numbers.csv",
     "districts.csv",
     "organizations.csv",
     "services.csv",
@@ -305,6 +311,10 @@ def to_csv(directory: DirectoryFile) -> bytes:
     language = directory.city.default_language
     tables: dict[str, tuple[type[BaseModel], list[dict[str, str]]]] = {
         "city.csv": (CityEntry, [_flatten(directory.city)]),
+        "emergency_numbers.csv": (
+            EmergencyNumberEntry,
+            [_flatten(n) for n in directory.city.emergency_numbers],
+        ),
         "districts.csv": (DistrictEntry, [_flatten(d) for d in directory.city.districts]),
         "organizations.csv": (OrganizationEntry, [_flatten(o) for o in directory.organizations]),
         "services.csv": (ServiceEntry, [_flatten(s) for s in directory.services]),
@@ -422,7 +432,12 @@ def _assemble_csv(tables: dict[str, Rows], name: str) -> tuple[dict, Origins]:
         raise _fail(f"{name}/city.csv", "file", "-", f"expected one row (the city), {found}")
     origins: Origins = {("city",): ("city.csv", city_rows[0][0])}
     city = _unflatten(CityEntry, city_rows[0][1])
-    city["districts"] = [_unflatten(DistrictEntry, cells) for _, cells in tables["districts.csv"]]
+    for member, model in _CITY_TABLES.items():
+        if member != "city.csv":
+            key = member.removesuffix(".csv")
+            city[key] = [_unflatten(model, cells) for _, cells in tables[member]]
+            for i, (number, _) in enumerate(tables[member]):
+                origins[("city", key, i)] = (member, number)
     raw: dict[str, Any] = {"city": city}
     for member, section, model in (
         ("organizations.csv", "organizations", OrganizationEntry),
@@ -431,8 +446,6 @@ def _assemble_csv(tables: dict[str, Rows], name: str) -> tuple[dict, Origins]:
         raw[section] = [_unflatten(model, cells) for _, cells in tables[member]]
         origins[(section,)] = (member, None)
         origins.update({(section, i): (member, n) for i, (n, _) in enumerate(tables[member])})
-    for i, (number, _) in enumerate(tables["districts.csv"]):
-        origins[("city", "districts", i)] = ("districts.csv", number)
     _attach_csv_children(tables, name, raw["services"], origins)
     return raw, origins
 

@@ -277,6 +277,7 @@ async def _write_city(
         entry.default_language,
     )
     city.general_counselling_service_id = service_id(city, entry.general_counselling)
+    city.emergency_numbers = [number.model_dump() for number in entry.emergency_numbers]
     city.districts = [district.model_dump() for district in entry.districts]
     await session.flush()
     for org in directory.organizations:

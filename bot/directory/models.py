@@ -60,6 +60,10 @@ class City(Base):
     holiday_subdivision: Mapped[str | None] = mapped_column(String(16))
     default_language: Mapped[str] = mapped_column(String(16))
     general_counselling_service_id: Mapped[str | None] = mapped_column(String(36))
+    # What to call in an emergency, as the data file gives it: [{"number": "112",
+    # "reaches": "ambulance_fire"}] (codes of bot/i18n/labels.py's EMERGENCY_SERVICES).
+    # Empty = not known: the handoff answer then gives 112, which works across the EU.
+    emergency_numbers: Mapped[list[dict]] = mapped_column(JSON, default=list)
     # Districts and their postcodes, so "I live in Hörde" or "1100" becomes a point for the
     # nearest-office search: [{"name", "aliases", "postcodes", "latitude", "longitude"}].
     districts: Mapped[list[dict]] = mapped_column(JSON, default=list)

@@ -170,7 +170,7 @@ def choice_buttons(codes: object, lang: str) -> list[dict[str, str]]:
     ]
 
 
-# What each emergency number reaches (bot/emergency.py), for "In an emergency, call ...".
+# What each emergency number reaches: the `reaches` codes of a city's `emergency_numbers`.
 EMERGENCY_SERVICES = {
     # TRANSLATOR: After an emergency number: "112 (emergency)".
     "emergency": N_("emergency"),

@@ -29,7 +29,6 @@ from aiohttp import web
 from babel.numbers import format_decimal
 
 from bot.channels.messages import CHANNELS
-from bot.emergency import emergency_numbers
 from bot.i18n.catalog import gettext, resolve_language
 from bot.i18n.formatting import (
     babel_locale,
@@ -267,13 +266,26 @@ def _staff_back(centre: Any, lang: str, latin: Callable[[str], str]) -> str:
     return format_day_time(moment, lang, now, centre.get("timezone"))
 
 
-def _emergency_numbers(country: Any, lang: str, latin: Callable[[str], str]) -> str:
-    """ "112 (ambulance and fire brigade) or 110 (police)" for the city's country."""
-    numbers = emergency_numbers(country if isinstance(country, str) else None)
+# When the directory gives no numbers for the city: 112 works across the EU.
+EU_EMERGENCY = (("112", "emergency"),)
+
+
+def _emergency_numbers(numbers: Any, lang: str, latin: Callable[[str], str]) -> str:
+    """ "112 (ambulance and fire brigade) or 110 (police)": the city's numbers from the
+    directory, as [number, what it reaches] pairs (codes of EMERGENCY_SERVICES)."""
+    given = numbers if isinstance(numbers, list | tuple) else ()
+    pairs = [
+        (item[0], item[1])
+        for item in given
+        if isinstance(item, list | tuple)
+        and len(item) == 2
+        and all(isinstance(part, str) and part for part in item)
+        and item[1] in EMERGENCY_SERVICES
+    ]
     return format_list(
         [
             f"{latin(number)} ({gettext(lang, EMERGENCY_SERVICES[what])})"
-            for number, what in numbers
+            for number, what in pairs or EU_EMERGENCY
         ],
         lang,
         style="or",
@@ -288,7 +300,7 @@ COMPOSED: Mapping[str, tuple[str, Callable[[Any, str, Callable[[str], str]], str
     "topic_label": ("topic", _topic_label),
     "detected_language_name": ("detected_language", _language_name),
     "staff_back": ("centre", _staff_back),
-    "emergency_numbers": ("country", _emergency_numbers),
+    "emergency_numbers": ("numbers", _emergency_numbers),
 }
 # Composed even without their argument: a position without a name is "your location".
 COMPOSED_WITHOUT_ARGUMENT = frozenset({"place_name"})

@@ -164,6 +164,30 @@ def test_a_bad_csv_value_names_table_row_and_column() -> None:
     assert f"services.csv: row 6 (service '{services[4]['id']}' (services[4])): email:" in text
 
 
+def test_the_citys_emergency_numbers_are_a_table_of_their_own() -> None:
+    contents = members(to_csv(sample("wien")))
+    rows = csv_rows(contents["emergency_numbers.csv"])
+    assert [(row["number"], row["reaches"]) for row in rows] == [
+        ("112", "emergency"),
+        ("144", "ambulance"),
+        ("133", "police"),
+    ]
+    assert "emergency_numbers" not in csv_rows(contents["city.csv"])[0]
+    rows[1]["number"] = "14 4"
+    rows[2]["reaches"] = "fire_brigade"
+    contents["emergency_numbers.csv"] = csv_bytes(rows, list(rows[0]))
+    with pytest.raises(DirectoryFileError) as error:
+        from_csv(rezip(contents), "wien.csv.zip")
+    text = problems_of(error)
+    assert "wien.csv.zip/emergency_numbers.csv: row 3 (city): number: '14 4' is not an" in text
+    contents["emergency_numbers.csv"] = csv_bytes(rows[:1] + rows[2:], list(rows[0]))
+    with pytest.raises(DirectoryFileError) as error:
+        from_csv(rezip(contents), "wien.csv.zip")
+    assert "emergency_numbers.csv: row 3 (city): reaches: unknown code 'fire_brigade'" in (
+        problems_of(error)
+    )
+
+
 def test_csv_rows_for_an_unknown_service_are_refused() -> None:
     contents = members(to_csv(sample("wien")))
     rows = csv_rows(contents["locations.csv"])
@@ -221,6 +245,11 @@ def test_hsds_package_has_the_hsds_tables_and_field_names() -> None:
     assert {"address_1", "city", "postal_code", "country"} <= set(tables["address"][0])
     assert {"link_id", "link_entity", "taxonomy_term_id"} <= set(tables["attribute"][0])
     assert {"id", "name", "description", "website"} <= set(tables["organization"][0])
+    assert tables["x_welcome_desk_city"][0]["emergency_numbers"] == [
+        {"number": "112", "reaches": "emergency"},
+        {"number": "144", "reaches": "ambulance"},
+        {"number": "133", "reaches": "police"},
+    ]
 
 
 def test_hsds_ids_are_uuids_and_slugs_are_kept() -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from alembic import command
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from bot.directory.data_file import DirectoryFileError, OrganizationEntry, read_directory_file
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.editing import save_organization, save_service
-from bot.directory.entries import service_entry
+from bot.directory.entries import city_directory, service_entry
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import alembic_config
 from bot.directory.models import (
@@ -147,6 +148,10 @@ def _service(**values):
     return lambda d: d["services"][0].update(values)
 
 
+def _emergency(*numbers):
+    return lambda d: d["city"].update(emergency_numbers=list(numbers))
+
+
 @pytest.mark.parametrize(
     ("change", "entry", "field", "advice"),
     [
@@ -192,6 +197,64 @@ def _service(**values):
             "default_language",
             "'english' is not a BCP 47",
         ),
+        (
+            _emergency({"number": "11 2", "reaches": "emergency"}),
+            "city",
+            "emergency_numbers[0].number",
+            "'11 2' is not an emergency number: write only its 2 to 6 digits",
+        ),
+        (
+            _emergency(
+                {"number": "112", "reaches": "emergency"}, {"number": "+43133", "reaches": "police"}
+            ),
+            "city",
+            "emergency_numbers[1].number",
+            "'+43133' is not an emergency number",
+        ),
+        (
+            _emergency({"number": "1234567", "reaches": "police"}),
+            "city",
+            "emergency_numbers[0].number",
+            "2 to 6 digits",
+        ),
+        (
+            _emergency({"number": 112, "reaches": "emergency"}),
+            "city",
+            "emergency_numbers[0].number",
+            'write the number in quotes, as text: number: "112"',
+        ),
+        (
+            _emergency({"number": "112", "reaches": "firefighters"}),
+            "city",
+            "emergency_numbers[0].reaches",
+            "unknown code 'firefighters'; known: emergency, ambulance_fire, ambulance, police",
+        ),
+        (
+            lambda d: d["city"].update(emergency_numbers="112"),
+            "city",
+            "emergency_numbers",
+            'expected a list with one item per number, e.g. [{number: "112"',
+        ),
+        (
+            lambda d: d["city"].update(emergency_numbers={"number": "112", "reaches": "police"}),
+            "city",
+            "emergency_numbers",
+            "expected a list",
+        ),
+        (
+            _emergency("112"),
+            "city",
+            "emergency_numbers[0]",
+            'expected a number and what it reaches, e.g. {number: "112", reaches: emergency}',
+        ),
+        (
+            _emergency(
+                {"number": "112", "reaches": "emergency"}, {"number": "112", "reaches": "police"}
+            ),
+            "city",
+            "emergency_numbers[1].number",
+            "112 is listed twice",
+        ),
     ],
     ids=[
         "phone too short",
@@ -211,6 +274,15 @@ def _service(**values):
         "language in capitals",
         "name in language xx",
         "default language in words",
+        "emergency number with a space",
+        "emergency number with +",
+        "emergency number too long",
+        "emergency number not quoted",
+        "emergency number for an unknown service",
+        "emergency numbers not a list",
+        "emergency number not in a list",
+        "emergency number without what it reaches",
+        "emergency number twice",
     ],
 )
 def test_a_bad_phone_email_web_address_or_language_is_one_problem_saying_how_to_fix_it(
@@ -252,6 +324,50 @@ async def test_a_good_file_loads_phones_in_e164_and_addresses_as_written(tmp_pat
         assert service.source_url == "https://www.testtown.de/presse/„willkommen“"
         assert await session.scalar(select(Organization.url)) == "https://www.testtown.de"
     await dispose_engines()
+
+
+WITH_EMERGENCY_NUMBERS = {
+    **MINIMAL_CITY,
+    "city": {
+        **MINIMAL_CITY["city"],
+        "emergency_numbers": [
+            {"number": "112", "reaches": "ambulance_fire"},
+            {"number": "110", "reaches": "police"},
+        ],
+    },
+}
+
+
+async def test_a_citys_emergency_numbers_are_loaded_and_exported_and_may_be_left_out(
+    tmp_path, database_url
+):
+    sessions = session_maker(get_engine(database_url))
+    await load_files(sessions, [write_city(tmp_path, MINIMAL_CITY)])
+    async with sessions() as session:
+        assert await session.scalar(select(City.emergency_numbers)) == []  # not known: 112
+    await load_files(sessions, [write_city(tmp_path, WITH_EMERGENCY_NUMBERS)])
+    async with sessions() as session:
+        city = await session.scalar(select(City))
+        assert city.emergency_numbers == [
+            {"number": "112", "reaches": "ambulance_fire"},
+            {"number": "110", "reaches": "police"},
+        ]
+        exported = (await city_directory(session, city)).city.emergency_numbers
+        assert [(n.number, n.reaches) for n in exported] == [
+            ("112", "ambulance_fire"),
+            ("110", "police"),
+        ]
+    await dispose_engines()
+
+
+async def test_the_sample_cities_have_their_countrys_emergency_numbers(directory):
+    async with directory() as session:
+        numbers = dict((await session.execute(select(City.slug, City.emergency_numbers))).all())
+    pairs = {slug: [(n["number"], n["reaches"]) for n in found] for slug, found in numbers.items()}
+    assert pairs == {
+        "dortmund": [("112", "ambulance_fire"), ("110", "police")],
+        "wien": [("112", "emergency"), ("144", "ambulance"), ("133", "police")],
+    }
 
 
 async def test_the_sample_phone_numbers_are_stored_in_e164(directory):
@@ -386,6 +502,39 @@ async def test_a_service_the_file_dropped_is_deleted_softly_and_staff_additions_
 
 def test_migrations_match_the_models(database_url):
     command.check(alembic_config(database_url))  # raises if the models need a new migration
+
+
+async def _city_columns(database_url: str) -> set[str]:
+    async with get_engine(database_url).connect() as connection:
+        columns = await connection.run_sync(lambda c: inspect(c).get_columns("city"))
+    await dispose_engines()
+    return {column["name"] for column in columns}
+
+
+async def test_the_emergency_numbers_migration_upgrades_a_database_that_has_cities(
+    tmp_path, database_url
+):
+    """0007 on a directory filled before it: the city keeps everything and its numbers are
+    not known (empty: the answer gives 112) until its data file is loaded again."""
+    sessions = session_maker(get_engine(database_url))
+    path = write_city(tmp_path, WITH_EMERGENCY_NUMBERS)
+    await load_files(sessions, [path])
+    await dispose_engines()
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "0006")
+    assert "emergency_numbers" not in await _city_columns(database_url)
+
+    await asyncio.to_thread(command.upgrade, config, "head")
+    sessions = session_maker(get_engine(database_url))
+    async with sessions() as session:
+        city = await session.scalar(select(City))
+        assert (city.slug, city.country, city.emergency_numbers) == ("testtown", "DE", [])
+        assert await session.scalar(select(func.count()).select_from(Service)) == 1
+    await load_files(sessions, [path])
+    async with sessions() as session:
+        numbers = await session.scalar(select(City.emergency_numbers))
+        assert [n["number"] for n in numbers] == ["112", "110"]
+    await dispose_engines()
 
 
 async def test_a_load_keeps_an_organisation_staff_renamed(tmp_path, database_url):

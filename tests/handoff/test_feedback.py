@@ -167,9 +167,7 @@ async def test_staff_see_the_weeks_ratings_by_topic_and_language_and_the_questio
     assert "Rollstuhl" in older and "أين أجد شقة" not in older
 
 
-async def test_old_ratings_are_deleted_when_the_app_starts(
-    directory, aiohttp_client, monkeypatch
-):
+async def test_old_ratings_are_deleted_when_the_app_starts(directory, aiohttp_client, monkeypatch):
     monkeypatch.setenv("CONSOLE_SECRET", "feedback-tests")
     monkeypatch.setenv("CHANNEL_SECRET", "feedback-tests")
     monkeypatch.setenv("FEEDBACK_RETENTION_DAYS", "30")

@@ -70,7 +70,8 @@ async def test_asking_for_a_person_queues_the_conversation_and_says_what_happens
     )
     assert said[2:] == ["utter_handoff_emergency", "utter_handoff_meanwhile"]
     assert dispatcher.messages[0]["centre_name"].startswith("MigraDo")
-    assert dispatcher.messages[2]["country"] == "DE"
+    # The city's emergency numbers, from the directory, as [number, what it reaches].
+    assert dispatcher.messages[2]["numbers"] == [["112", "ambulance_fire"], ["110", "police"]]
     assert dispatcher.messages[3]["choices"] == ["back_to_assistant"]
     async with directory() as session:
         case = await session.scalar(select(HandoffCase))
@@ -289,7 +290,7 @@ async def _next_data_line(response) -> str:
             return line[5:].strip()
 
 
-def test_the_user_reads_when_staff_are_back_and_the_countrys_emergency_numbers():
+def test_the_user_reads_when_staff_are_back_and_the_citys_emergency_numbers():
     from bot.i18n.domain_responses import load_responses
     from bot.web.nlg import render_text
     from tests.sample_card import make_card
@@ -297,12 +298,46 @@ def test_the_user_reads_when_staff_are_back_and_the_countrys_emergency_numbers()
     responses = load_responses()
     back = render_text(responses["utter_handoff_staff_back"], "de", {"centre": make_card()}, {})
     assert "Wieder da: morgen um 07:30 Uhr." in back
-    emergency = render_text(responses["utter_handoff_emergency"], "de", {"country": "DE"}, {})
+    dortmund = {"numbers": [["112", "ambulance_fire"], ["110", "police"]]}
+    emergency = render_text(responses["utter_handoff_emergency"], "de", dortmund, {})
     assert "112 (Rettungsdienst und Feuerwehr) oder 110 (Polizei)" in emergency
-    vienna = render_text(responses["utter_handoff_emergency"], "en", {"country": "AT"}, {})
-    assert "112 (emergency), 144 (ambulance) or 133 (police)" in vienna
-    arabic = render_text(responses["utter_handoff_emergency"], "ar", {"country": "DE"}, {})
+    arabic = render_text(responses["utter_handoff_emergency"], "ar", dortmund, {})
     assert "\u2068112\u2069" in arabic  # the number keeps its direction in right-to-left text
+    # A city whose numbers the directory does not give (or gives broken): 112, EU-wide.
+    for unknown in ([], [["112"]], [["999", "coastguard"]], "112"):
+        english = render_text(responses["utter_handoff_emergency"], "en", {"numbers": unknown}, {})
+        assert english.endswith("In an emergency, call 112 (emergency)."), unknown
+
+
+async def test_vienna_users_read_wiens_emergency_numbers_from_the_directory(directory):
+    from bot.i18n.domain_responses import load_responses
+    from bot.web.nlg import render_text
+
+    template = load_responses()["utter_handoff_emergency"]
+
+    async def emergency_answer(language: str) -> tuple[list, str]:
+        dispatcher = CollectingDispatcher()
+        await ActionRequestHuman().run(dispatcher, tracker("wien", language), {})
+        [said] = [m for m in dispatcher.messages if m["response"] == "utter_handoff_emergency"]
+        # What Rasa posts to the NLG endpoint as the response's arguments.
+        arguments = {key: value for key, value in said.items() if key != "response"}
+        return said["numbers"], render_text(template, language, arguments, {})
+
+    numbers, german = await emergency_answer("de")
+    assert numbers == [["112", "emergency"], ["144", "ambulance"], ["133", "police"]]
+    assert "an: 112 (Notruf), 144 (Rettungsdienst) oder 133 (Polizei)." in german
+    _, english = await emergency_answer("en")
+    assert "call 112 (emergency), 144 (ambulance) or 133 (police)." in english
+    _, arabic = await emergency_answer("ar")
+    labelled = [("112", "الطوارئ"), ("144", "الإسعاف"), ("133", "الشرطة")]  # each number isolated
+    assert " أو ".join(f"\u2068{number}\u2069 ({label})" for number, label in labelled) in arabic
+
+    # Without numbers in the directory (a city loaded before they were), 112.
+    async with directory() as session, session.begin():
+        wien = await session.scalar(select(City).where(City.slug == "wien"))
+        wien.emergency_numbers = []
+    numbers, german = await emergency_answer("de")
+    assert numbers == [] and german.endswith("Im Notfall rufen Sie bitte an: 112 (Notruf).")
 
 
 async def test_old_handed_over_conversations_are_deleted_when_the_app_starts(

@@ -230,7 +230,7 @@ ACTION_ARGUMENTS = {
     "place": "Hörde",
     "centre_name": "MigraDo",
     "centre": SERVICE,
-    "country": "DE",
+    "numbers": [["112", "ambulance_fire"], ["110", "police"]],
 }
 
 
