@@ -126,12 +126,19 @@ class WhatsAppChannel:
 
     async def push(self, sender_id: str, replies: Sequence[Reply]) -> bool:
         """Send `replies` to a sender without a new message from them (a staff answer).
-        False when this process no longer knows their number (see whatsapp_senders)."""
+        False when this process no longer knows their number (see whatsapp_senders) or
+        the Graph API refused a message (e.g. 131047: they last wrote over 24 hours ago)."""
         sender = self.senders.get(sender_id)
         if sender is None:
             return False
-        await self.gateway.push(CHANNEL, sender.phone, replies, self._delivery(sender))
-        return True
+        sent = False
+
+        async def deliver(batch: Sequence[Reply]) -> None:
+            nonlocal sent
+            sent = await self._send(sender, batch)
+
+        await self.gateway.push(CHANNEL, sender.phone, replies, deliver)
+        return sent
 
     async def settled(self) -> None:
         """Return once all background work (also work it started) has finished."""
@@ -140,22 +147,29 @@ class WhatsAppChannel:
 
     def _delivery(self, sender: WhatsAppSender, offer_languages: bool = False):
         async def deliver(replies: Sequence[Reply]) -> None:
-            messages = whatsapp_messages(replies, sender)
-            offered = any(
-                choice.payload.startswith("/choose_language")
-                for reply in replies
-                for choice in reply.choices
-            )
-            if offer_languages and not offered:
-                messages.append(language_menu(sender.language))
-            for message in messages:
-                try:
-                    await self.graph.send(sender.phone, message)
-                except GraphError:
-                    # Logged by the client; what follows would fail alike or arrive out of order.
-                    return
+            await self._send(sender, replies, offer_languages)
 
         return deliver
+
+    async def _send(
+        self, sender: WhatsAppSender, replies: Sequence[Reply], offer_languages: bool = False
+    ) -> bool:
+        """Send `replies` as WhatsApp messages; False once the Graph API refuses one."""
+        messages = whatsapp_messages(replies, sender)
+        offered = any(
+            choice.payload.startswith("/choose_language")
+            for reply in replies
+            for choice in reply.choices
+        )
+        if offer_languages and not offered:
+            messages.append(language_menu(sender.language))
+        for message in messages:
+            try:
+                await self.graph.send(sender.phone, message)
+            except GraphError:
+                # Logged by the client; what follows would fail alike or arrive out of order.
+                return False
+        return True
 
     async def _mark_read(self, message_id: str) -> None:
         try:

@@ -7,9 +7,11 @@ import asyncio
 import io
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.channels.messages import Reply
 from bot.channels.whatsapp import MAX_BODY_BYTES, WHATSAPP_KEY
 from bot.web.app import create_app
 from tests.support.graph_api import (
@@ -313,6 +315,24 @@ async def test_the_phone_number_is_in_no_log_line(client, graph, caplog):
     assert caplog.records, "something was logged"
     assert ANNA not in caplog.text
     assert ANNA[-8:] not in caplog.text
+
+
+async def test_a_staff_answer_outside_the_24_hours_is_reported_not_sent(client, graph, caplog):
+    """Meta refuses it (error 131047); push says so instead of raising or claiming success."""
+    graph.service_window = True
+    payload = notification(text_from(ANNA, "Hallo"))
+    graph.heard(payload)
+    await post(client, payload)
+    await handled(client)
+    channel = client.app[WHATSAPP_KEY]
+    sender = channel.gateway.sender("whatsapp", ANNA)
+    assert await channel.push(sender, [Reply("Hier ist Frau Weber.")])
+    graph.user_wrote(ANNA, datetime.now(UTC) - timedelta(hours=25))
+    with caplog.at_level(logging.WARNING):
+        assert not await channel.push(sender, [Reply("Sind Sie noch da?")])
+    assert graph.texts_to(ANNA) == [TRY_AGAIN, "Hier ist Frau Weber."]
+    assert [code for code, _ in graph.refused] == [131047]
+    assert "error 131047" in caplog.text and ANNA not in caplog.text
 
 
 async def test_a_stopping_app_waits_for_answers_in_progress(aiohttp_client, whatsapp_env, graph):

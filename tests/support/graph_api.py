@@ -9,6 +9,11 @@ latitude and longitude; read receipts), records what it got, and answers as Meta
 message id, or `{"error": {...}}` with HTTP 400 (401 for a bad token). `fail_next(n, code)`
 makes the next n messages (not read receipts) fail with that error code.
 
+With `service_window` on it also keeps Meta's 24-hour rule: a message other than a template
+reaches a user only within 24 hours of their last message, else error 131047
+("Re-engagement message"). The test tells it when a user wrote: `user_wrote(phone, at)`,
+or `heard(payload)` for every message of a notification it posts to the webhook.
+
 The other side, Meta's webhook, is here too: `notification(...)` builds a `messages`
 notification as Meta documents it, `meta_bytes` serialises it as Meta does (non-ASCII and
 "/" escaped) and `signature` signs those bytes.
@@ -22,6 +27,7 @@ import itertools
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +36,8 @@ from tests.support.stack import free_port
 
 VERSION = "v21.0"
 INVALID_PARAMETER = 131009  # Meta: "Parameter value is not valid"
+OUTSIDE_WINDOW = 131047  # Meta: "Re-engagement message"
+SERVICE_WINDOW = timedelta(hours=24)
 MISSING_PARAMETER = 100  # Meta: "Invalid parameter" (a required one is missing)
 ERROR_MESSAGES = {
     131047: "Re-engagement message",
@@ -60,9 +68,11 @@ class GraphApiStandIn:
     read_receipts: list[str] = field(default_factory=list)  # message ids marked as read
     refused: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (code, body)
     attempts: int = 0
+    service_window: bool = False  # keep Meta's 24-hour rule (see the module docstring)
 
     def __post_init__(self) -> None:
         self._failures: list[int] = []
+        self._last_wrote: dict[str, datetime] = {}
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -73,6 +83,22 @@ class GraphApiStandIn:
     def fail_next(self, count: int, code: int) -> None:
         """The next `count` messages get the error `code` (and are not recorded as sent)."""
         self._failures += [code] * count
+
+    def user_wrote(self, phone: str, at: datetime | None = None) -> None:
+        """`phone` last wrote to the business at `at` (now): their 24 hours start then."""
+        self._last_wrote[phone] = at or datetime.now(UTC)
+
+    def heard(self, payload: dict[str, Any]) -> None:
+        """Meta passed on `payload`, a webhook notification: its users wrote just now."""
+        for entry in payload.get("entry") or ():
+            for change in entry.get("changes") or ():
+                for message in (change.get("value") or {}).get("messages") or ():
+                    self.user_wrote(message["from"])
+
+    def within_window(self, phone: str) -> bool:
+        """Whether a free-form message may reach `phone` now (Meta's 24-hour rule)."""
+        last = self._last_wrote.get(phone)
+        return last is not None and datetime.now(UTC) - last < SERVICE_WINDOW
 
     def texts_to(self, to: str) -> list[str]:
         """What `to` was sent, each message as the text a user sees first."""
@@ -103,6 +129,14 @@ class GraphApiStandIn:
             return _error(
                 code, ERROR_MESSAGES.get(code, "Error"), status=401 if code == 190 else 400
             )
+        if self._outside_window(body):
+            self.refused.append((OUTSIDE_WINDOW, body))
+            return _error(
+                OUTSIDE_WINDOW,
+                f"(#{OUTSIDE_WINDOW}) {ERROR_MESSAGES[OUTSIDE_WINDOW]}",
+                details="Message failed to send because more than 24 hours have passed since "
+                "the customer last replied to this number.",
+            )
         try:
             check_message(body)
         except Refused as refusal:
@@ -120,6 +154,11 @@ class GraphApiStandIn:
                 "messages": [{"id": wamid}],
             }
         )
+
+    def _outside_window(self, body: Any) -> bool:
+        if not self.service_window or not isinstance(body, dict) or body.get("status") == "read":
+            return False
+        return body.get("type") != "template" and not self.within_window(str(body.get("to")))
 
 
 def check_message(body: Any) -> None:
@@ -221,19 +260,17 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _error(code: int, message: str, status: int = 400) -> web.Response:
-    return web.json_response(
-        {
-            "error": {
-                "message": message,
-                "type": "OAuthException",
-                "code": code,
-                "error_subcode": 2494010 if code == INVALID_PARAMETER else None,
-                "fbtrace_id": "AbCdEfGhIjKlMnOpQrStUv",
-            }
-        },
-        status=status,
-    )
+def _error(code: int, message: str, status: int = 400, details: str | None = None) -> web.Response:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "error_subcode": 2494010 if code == INVALID_PARAMETER else None,
+        "fbtrace_id": "AbCdEfGhIjKlMnOpQrStUv",
+    }
+    if details is not None:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    return web.json_response({"error": error}, status=status)
 
 
 # The Meta side of the webhook: notifications as Meta sends them.
