@@ -29,6 +29,7 @@ RESPONSES = load_responses()
 WIDGET = "#welcome-desk-widget"
 REGISTRATION_DE = "Wo kann ich mich in Dortmund anmelden?"
 REGISTRATION_AR = "أين يمكنني تسجيل عنواني في دورتموند؟"
+WOMEN_COUNSELLING_AR = "استشارة للنساء في فيينا"  # counselling for women in Vienna
 ANSWER_SECONDS = 60_000  # ms: the first answers wait for the model to warm up
 
 
@@ -116,6 +117,28 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png")
 
 
+# Where "+43", "1" and "71719" of the line's "+43 1 71719" are on the screen; with `strip`,
+# in a copy of the line without its bidi isolates (U+2068, U+2069), measured and removed.
+EMERGENCY_NUMBER_ON_SCREEN = """(line, strip) => {
+    if (strip) {
+        line = line.parentNode.appendChild(line.cloneNode(true));
+        line.textContent = line.textContent.replace(/[\\u2068\\u2069]/g, "");
+    }
+    const text = line.firstChild;
+    const start = text.data.indexOf("+43 1 71719");
+    const box = (from, to) => {
+        const range = document.createRange();
+        range.setStart(text, start + from);
+        range.setEnd(text, start + to);
+        const { left, right, top } = range.getBoundingClientRect();
+        return { left, right, top };
+    };
+    const parts = [box(0, 3), box(4, 5), box(6, 11)];
+    if (strip) line.remove();
+    return parts;
+}"""
+
+
 def test_a_german_registration_question_is_answered_with_the_offices(browser, stack):
     page = open_page(browser, stack)
     open_panel(page)
@@ -175,6 +198,27 @@ def test_arabic_turns_the_panel_right_to_left_with_the_answers_on_the_right(brow
     assert list_right - (theirs["x"] + theirs["width"]) < 24  # the assistant on the right
     assert mine["x"] - box["x"] < 24  # the user on the left
     screenshot(page, "arabic-registration-390")
+
+
+def test_the_womens_emergency_number_reads_plus_43_first_in_an_arabic_card(browser, stack):
+    """An Arabic user in Vienna reads "+43 1 71719" in the Frauenzentrum card, not "71719 1 43+"."""
+    page = open_page(browser, stack, city="wien", width=390, height=844, locale="ar")
+    open_panel(page)
+    ask(page, WOMEN_COUNSELLING_AR)  # StartWien, MA 35 and ÖIF come first
+    widget(page, ".choice").filter(has_text="مكاتب أخرى").click()  # "Other offices"
+    card = widget(page, ".card").filter(has_text="Frauenzentrum der Stadt Wien")
+    card.get_by_role("button", name="المزيد").click(timeout=ANSWER_SECONDS)  # "More"
+    expect(widget(page, ".typing")).to_be_hidden(timeout=ANSWER_SECONDS)
+    note = card.locator(".hours-note")  # "... women's emergency line, 24 hours: +43 1 71719."
+    expect(note).to_contain_text("\u2068+43 1 71719\u2069")
+    note.scroll_into_view_if_needed()
+    plus_43, one, number = note.evaluate(EMERGENCY_NUMBER_ON_SCREEN, False)
+    assert plus_43["top"] == one["top"] == number["top"]  # on one line
+    assert plus_43["right"] <= one["left"] and one["right"] <= number["left"]
+    # The check can fail: without the isolates the same line shows "71719 1 43+".
+    plus_43, one, number = note.evaluate(EMERGENCY_NUMBER_ON_SCREEN, True)
+    assert number["right"] <= one["left"] and one["right"] <= plus_43["left"]
+    card.screenshot(path=SCREENSHOTS / "arabic-emergency-number-390.png")
 
 
 def test_picking_ukrainian_in_the_menu_gives_the_next_answer_in_ukrainian(browser, stack):
