@@ -124,13 +124,18 @@ class WhatsAppChannel:
             reply = Reply(gettext(sender.language, TRY_AGAIN_SOON))
             await self.gateway.push(CHANNEL, message.phone, [reply], deliver)
 
-    async def push(self, sender_id: str, replies: Sequence[Reply]) -> bool:
-        """Send `replies` to a sender without a new message from them (a staff answer).
+    async def push(
+        self, sender_id: str, replies: Sequence[Reply], language: str | None = None
+    ) -> bool:
+        """Send `replies` to a sender without a new message from them (a staff answer),
+        with the channel's own words in `language` (the conversation's, when known).
         False when this process no longer knows their number (see whatsapp_senders) or
         the Graph API refused a message (e.g. 131047: they last wrote over 24 hours ago)."""
         sender = self.senders.get(sender_id)
         if sender is None:
             return False
+        if is_supported(language):
+            sender.language = language
         sent = False
 
         async def deliver(batch: Sequence[Reply]) -> None:

@@ -125,7 +125,7 @@ async def _deliver(app: web.Application, case: HandoffCase, replies: Sequence[Re
         await push_to_widget(app, case.channel_user, replies)
         return True
     if case.channel == "whatsapp" and WHATSAPP_KEY in app:
-        return await app[WHATSAPP_KEY].push(case.sender, replies)
+        return await app[WHATSAPP_KEY].push(case.sender, replies, case.language)
     return False
 
 

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.messages import Inbound, Reply
+from bot.channels.messages import Choice, Inbound, Reply
 from bot.channels.rasa import RasaClient
 from bot.directory.db import session_maker
 from bot.handoff.store import add_message, close, open_case, remember_channel_user
 from bot.i18n.catalog import gettext
+from bot.i18n.labels import CHOICES
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class HandoffDesk:
             logger.error("handoff: the directory database failed: %s", type(error).__name__)
             return None
         passed_on = self.responses["utter_handoff_passed_on"]
-        return [Reply(text=gettext(language, passed_on))]
+        # The way back stays one tap away while the user waits.
+        back = Choice(gettext(language, CHOICES["back_to_assistant"][0]), BACK_PAYLOAD)
+        return [Reply(text=gettext(language, passed_on), choices=(back,))]
 
     async def after_turn(self, sender: str, inbound: Inbound, replies: list[Reply]) -> None:
         """When the assistant has just handed the conversation over, note where the widget

@@ -62,6 +62,7 @@ QUEUED = "Konuşmanızı"  # "I have passed your conversation to the staff of �
 NOT_FOR_EMERGENCIES = "Bu sohbet acil durumlar için değildir."
 PASSED_ON = "Mesajınızı çalışanlara ilettim."
 INTERPRETER = "Tercümana ihtiyacınız var mı? Lütfen bize dilinizi söyleyin."
+FROM_TEAM = "*Karşılama merkezi ekibinden*"
 BACK = "Şimdi tekrar asistanla konuşuyorsunuz. Size nasıl yardımcı olabilirim?"
 # What staff read, in German (locales/de console.po).
 SENT, NOT_SENT = "Gesendet.", "Nicht gesendet"
@@ -276,6 +277,8 @@ async def test_2_the_next_message_is_kept_for_staff_and_the_assistant_stays_sile
     await user_writes(stack, graph, text_from(PHONE, KEPT))
     told = await answers(graph, before)
     assert [shown_text(message) for message in told] == [PASSED_ON]
+    (waiting,) = told  # the way back stays one tap away
+    assert waiting["interactive"]["action"]["buttons"][0]["reply"]["id"] == "/back_to_assistant"
     _case, messages = await the_case(stack)
     assert (messages[-1].author, messages[-1].text) == ("user", KEPT)
     rasa_got = await what_rasa_got(stack)
@@ -305,7 +308,8 @@ async def test_3_staff_take_the_case_and_a_ready_made_answer_reaches_whatsapp_in
     assert url.endswith("?sent=yes") and SENT in shown
     assert PHONE not in shown
     new = sent_to_user(graph)[before:]
-    assert [(m["type"], shown_text(m)) for m in new] == [("text", INTERPRETER)]
+    # Marked as the team's, in Turkish, above the answer.
+    assert [(m["type"], shown_text(m)) for m in new] == [("text", f"{FROM_TEAM}\n{INTERPRETER}")]
     _case, messages = await the_case(stack)
     assert (messages[-1].author, messages[-1].staff, messages[-1].text) == (
         "staff",

@@ -622,9 +622,13 @@
     else if (pending.text) body.text = pending.text;
     if (pending.location) body.location = pending.location;
     if (CITY) body.city = CITY;
-    if (state.picked && state.picked !== "auto" && !state.hintSent) {
-      body.language = state.picked;
-      pending.language = state.picked;
+    // A button as the very first message has no words to tell the language by: the
+    // widget's own language (the browser's) is the hint then.
+    const picked = state.picked && state.picked !== "auto" ? state.picked : null;
+    const firstButton = pending.payload && !state.messages.length && ui ? ui.language : null;
+    if ((picked || firstButton) && !state.hintSent) {
+      body.language = picked || firstButton;
+      pending.language = body.language;
     }
     const controller = new AbortController();
     const timer = setTimeout(function () {
