@@ -57,7 +57,8 @@ class HandoffDesk:
             return None
         passed_on = self.responses["utter_handoff_passed_on"]
         # The way back stays one tap away while the user waits.
-        back = Choice(gettext(language, CHOICES["back_to_assistant"][0]), BACK_PAYLOAD)
+        back_label = CHOICES["back_to_assistant"][0]
+        back = Choice(gettext(language, back_label), BACK_PAYLOAD)
         return [Reply(text=gettext(language, passed_on), choices=(back,))]
 
     async def after_turn(self, sender: str, inbound: Inbound, replies: list[Reply]) -> None:
