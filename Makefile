@@ -17,11 +17,11 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-# What the model is trained from (`make eval`'s own code is in bot/rasa_ext but trains nothing).
-TRAINING_INPUTS := config.yml domain.yml $(filter-out bot/rasa_ext/evaluation.py,$(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py bot/folding.py -name '*.yml' -o -name '*.py' 2>/dev/null))
+# What the model is trained from (`make eval`'s code and the NLG client are in bot/rasa_ext but train nothing).
+TRAINING_INPUTS := config.yml domain.yml $(filter-out bot/rasa_ext/evaluation.py bot/rasa_ext/server_calls.py,$(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py bot/folding.py -name '*.yml' -o -name '*.py' 2>/dev/null))
 
 .PHONY: help run shell train test lint check-catalogs catalogs validate load-directory admin \
-        test-app test-rasa test-conversations test-e2e bench eval envs system-packages clean
+        test-app test-rasa test-conversations test-e2e bench profile eval envs system-packages clean
 
 help:
 	@echo "make run     start Welcome Desk (Rasa, action server, web app; see the README)"
@@ -29,6 +29,7 @@ help:
 	@echo "make shell   chat with the assistant in the terminal"
 	@echo "make train   train the Rasa model (only when data or config changed)"
 	@echo "make bench   replies under 1-50 concurrent conversations vs bare Rasa (reports/bench.json)"
+	@echo "make profile where a turn's time goes under 50 conversations (py-spy, reports/profile-*.txt)"
 	@echo "make eval    NLU quality per language on the held-out sets (reports/eval.json)"
 	@echo "make lint    ruff"
 	@echo "make load-directory   load data/directory/*.yaml into the directory database"
@@ -112,6 +113,10 @@ test-e2e: $(MODEL) .venv/app/.installed
 bench: envs system-packages $(MODEL)
 	$(APP_BIN)/python -m bench
 	$(APP_BIN)/python -m bench.directory_scale
+
+# Where a turn's time goes under 50 conversations (py-spy; root or ptrace rights).
+profile: envs system-packages $(MODEL)
+	$(APP_BIN)/python -m bench.profile
 
 # NLU quality per language on tests/nlu, for the model of config.yml and for each
 # alternative pipeline in eval/pipelines/ (trained NLU-only, when its inputs changed).

@@ -165,7 +165,11 @@ def test_the_german_office_card_has_call_and_map_links_and_quick_replies(browser
         assert card.locator("a[href^='https://www.openstreetmap.org/']").count() == 1
         assert card.locator("a[href^='tel:']").count() == card.locator(".phone").count()
     expect(widget(page, ".card a[href^='tel:']")).to_have_attribute("href", "tel:+492315027132")
-    expect(widget(page, ".choice")).to_have_count(5)
+    # Under the offices: the five follow-up questions, then "Helpful" / "Not helpful".
+    rows = widget(page, ".choices")
+    expect(rows).to_have_count(2)
+    expect(rows.first.locator(".choice")).to_have_count(5)
+    expect(rows.last.locator(".choice")).to_have_text(["Hilfreich", "Nicht hilfreich"])
 
 
 def test_an_office_card_shows_the_short_facts_first_and_the_rest_under_more(browser, stack):
