@@ -38,12 +38,18 @@ def emergency_numbers(city: City) -> list[list[str]]:
 
 
 def transcript(tracker: Tracker) -> list[tuple[str, str]]:
-    """The latest user and assistant messages, oldest first, as (author, text)."""
-    said = [
-        ("user" if event.get("event") == "user" else "assistant", event.get("text") or "")
-        for event in tracker.events
-        if event.get("event") in ("user", "bot") and event.get("text")
-    ]
+    """The latest user and assistant messages, oldest first, as (author, text). An office
+    the assistant showed as a card is its name; a tapped button stays its payload (the
+    console shows the button's label)."""
+    said = []
+    for event in tracker.events:
+        if event.get("event") == "user" and event.get("text"):
+            said.append(("user", event["text"]))
+        elif event.get("event") == "bot":
+            card = ((event.get("data") or {}).get("custom") or {}).get("card") or {}
+            text = event.get("text") or (f"[{card['name']}]" if card.get("name") else "")
+            if text:
+                said.append(("assistant", text))
     return said[-TRANSCRIPT_MESSAGES:]
 
 

@@ -29,7 +29,7 @@ from bot.handoff.models import HandoffCase
 from bot.handoff.store import add_message, can_send_free_text, close
 from bot.i18n.catalog import gettext
 from bot.i18n.formatting import language_name
-from bot.i18n.labels import group_label, topic_label
+from bot.i18n.labels import CHOICES, group_label, topic_label
 from bot.web.nlg import DOMAIN_RESPONSES_KEY
 
 routes = web.RouteTableDef()
@@ -40,6 +40,16 @@ MAX_REPLY_CHARS = 2000
 def _staff_only(user: StaffUser) -> None:
     if user.role == "organization_editor":
         raise web.HTTPForbidden(text="the inbox is for the city's staff")
+
+
+def shown_text(text: str, staff_language: str) -> str:
+    """A transcript line as staff read it: a tapped button ("/answer_not_helpful") as
+    its label in the staff's language ("[Nicht hilfreich]")."""
+    if not text.startswith("/"):
+        return text
+    payload = text.split("{", 1)[0]
+    label = next((title for title, sent in CHOICES.values() if sent == payload), None)
+    return f"[{gettext(staff_language, label)}]" if label else text
 
 
 @routes.get("/console/inbox")
@@ -109,6 +119,7 @@ async def case_page(request: web.Request) -> web.Response:
                 "topic": topic_label(case.topic, staff_language) if case.topic else "",
                 "groups": [group_label(g, staff_language) for g in case.groups],
                 "may_write": can_send_free_text(case, datetime.now(UTC)),
+                "shown_text": lambda text: shown_text(text, staff_language),
                 "sent": request.query.get("sent"),
                 # Each ready-made answer as staff read it; it is sent in the user's language.
                 "phrases": [

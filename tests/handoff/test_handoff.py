@@ -395,3 +395,20 @@ async def test_a_ready_made_answer_reaches_the_user_in_their_language(web_client
             )
         ).all()
     assert texts == [arabic]
+
+
+def test_staff_read_a_tapped_button_as_its_label_and_a_card_as_the_offices_name():
+    from actions.handoff import transcript
+    from bot.console.inbox_pages import shown_text
+
+    t = tracker("dortmund")
+    t.events = [
+        {"event": "user", "text": "/answer_not_helpful"},
+        {"event": "bot", "text": "", "data": {"custom": {"card": {"name": "Amt für Wohnen"}}}},
+        {"event": "bot", "text": "", "data": {}},  # nothing to show
+    ]
+    assert transcript(t) == [("user", "/answer_not_helpful"), ("assistant", "[Amt für Wohnen]")]
+    assert shown_text("/answer_not_helpful", "de") == "[Nicht hilfreich]"
+    assert shown_text('/choose_language{"language": "uk"}', "de").startswith("/choose_language")
+    assert shown_text("/request_human", "en") == "[Talk to a person]"
+    assert shown_text("أريد شخصا", "de") == "أريد شخصا"
