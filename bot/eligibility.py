@@ -68,6 +68,7 @@ _GROUP_PHRASES: dict[str, tuple[str, ...]] = {
         "پناهجو",
         "درخواست پناهندگی",
         "siginmaci",
+        "sığınmacı",  # folding keeps the dotless ı
         "demandeur d'asile",
         "demandeuse d'asile",
         "solicitante de asilo",
@@ -113,6 +114,31 @@ _GROUP_PHRASES: dict[str, tuple[str, ...]] = {
         "ciudadano de la ue",
         "obywatel ue",
         "obywatelka ue",
+    ),
+    # A question for or about women ("counselling for women", "ich bin eine Frau"): the
+    # offices only for women are then shown with the others, not after them.
+    "women": (
+        "women",
+        "woman",
+        "frauen",
+        "als frau",
+        "eine frau",
+        "жінок",
+        "жінки",
+        "жінка",
+        "женщин",
+        "женщина",
+        "نساء",
+        "للمراه",
+        "امراه",
+        "زنان",
+        "یک زن",
+        "kadin",
+        "kadın",  # folding keeps the dotless ı
+        "femme",
+        "mujer",
+        "kobiet",
+        "kobieta",
     ),
     "non_eu_citizens": (
         "non-eu",

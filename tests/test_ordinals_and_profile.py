@@ -58,6 +58,11 @@ def test_pick_stays_inside_the_list():
         ("tengo 30 años", set(), 30),
         ("I am 3 km away", set(), None),
         ("Wo melde ich mich an?", set(), None),
+        ("Beratung für Frauen in Wien", {"women"}, None),
+        ("استشارة للنساء في فيينا", {"women"}, None),
+        ("Kadınlar için danışmanlık var mı?", {"women"}, None),
+        ("Ben bir sığınmacıyım, çalışabilir miyim?", {"asylum_seekers"}, None),
+        ("Ich habe kein Vertrauen in Ämter", set(), None),
     ],
 )
 def test_what_a_message_says_about_its_writer(text, groups, age):
