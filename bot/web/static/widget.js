@@ -786,7 +786,8 @@
     };
     const body = state.messages
       .map(function (message) {
-        const who = message.role === "user" ? t("you") : t("assistant");
+        const assistant = message.staff ? t("from_staff") : t("assistant");
+        const who = message.role === "user" ? t("you") : assistant;
         return '<section dir="auto"><h2>' + escape(who) + "</h2><p>" +
           escape(message.text) + "</p></section>";
       })
