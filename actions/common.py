@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 # What a directory database that is down, unreachable or refusing raises.
 DIRECTORY_ERRORS = (SQLAlchemyError, OSError)
 
-# The longest an answer waits for its showings or content gap to be written; after that
-# the record is dropped and the answer goes out.
+# The longest a record of showings, a content gap or a rating may take to be written (after
+# the answer went out); after that it is dropped.
 RECORD_SECONDS = 3
 
 Run = Callable[..., Awaitable[list[dict[str, Any]]]]
@@ -148,7 +148,7 @@ async def show_offices(
     if answers and follow_ups:
         dispatcher.utter_message(response="utter_follow_ups", choices=list(follow_ups))
     shown = [answer.service.id for answer in answers]
-    await record("Counting the offices shown", _count_shown, shown)
+    record("Counting the offices shown", _count_shown, shown)
     return [
         SlotSet("shown_services", shown),
         SlotSet("earlier_services", [*earlier, *shown]),
@@ -162,7 +162,7 @@ async def keep_content_gap(tracker: Tracker, kind: str, topic: str | None = None
     a known city is kept with none (the console lists gaps by city, so staff do not see
     it). Never fails the answer: errors are logged by kind only."""
     text = (tracker.latest_message or {}).get("text") or ""
-    await record("Keeping a content gap", _keep_gap, tracker, kind, topic, text)
+    record("Keeping a content gap", _keep_gap, tracker, kind, topic, text)
 
 
 async def _count_shown(service_ids: list[str]) -> None:
@@ -179,9 +179,26 @@ async def _keep_gap(tracker: Tracker, kind: str, topic: str | None, text: str) -
         await record_gap(session, city, language, kind, topic, text, now())
 
 
-async def record(what: str, write: Callable[..., Awaitable[None]], *args: Any) -> None:
-    """Run `write` (its own session and transaction) within RECORD_SECONDS; log a failure
-    by the error's kind only (its message can hold what the user wrote) and go on."""
+def record(what: str, write: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Start `write` (its own session and transaction) after the answer, not before it:
+    the answer never waits for a database write (under load, SQLite writers wait for each
+    other). It gets RECORD_SECONDS; a failure is logged by the error's kind only (its
+    message can hold what the user wrote)."""
+    task = asyncio.ensure_future(_record(what, write, *args))
+    _RECORDING.add(task)  # kept until done: the loop holds tasks only weakly
+    task.add_done_callback(_RECORDING.discard)
+
+
+_RECORDING: set[asyncio.Future[None]] = set()
+
+
+async def records_written() -> None:
+    """Wait until every record started so far is written or given up (for tests)."""
+    while _RECORDING:
+        await asyncio.gather(*list(_RECORDING), return_exceptions=True)
+
+
+async def _record(what: str, write: Callable[..., Awaitable[None]], *args: Any) -> None:
     try:
         async with asyncio.timeout(RECORD_SECONDS):
             await write(*args)

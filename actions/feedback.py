@@ -52,7 +52,7 @@ class ActionRecordFeedback(Action):
         helpful = latest_intent(tracker) == HELPFUL_INTENT
         topic = tracker.get_slot("shown_topic")
         if topic:
-            await record(
+            record(
                 "Keeping a rating",
                 _keep_rating,
                 tracker,

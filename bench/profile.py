@@ -116,6 +116,7 @@ async def profile(options: argparse.Namespace) -> None:
                     str(options.rate),
                     "--duration",
                     str(int(options.seconds) + 2),
+                    *(["--native"] if options.native else []),
                     "--format",
                     "raw",
                     "--output",
@@ -170,6 +171,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=int, default=100, help="samples per second")
     parser.add_argument("--top", type=int, default=15, help="functions listed per process")
+    parser.add_argument(
+        "--native", action="store_true", help="sample C frames too (slower; shows what C code)"
+    )
     asyncio.run(profile(parser.parse_args()))
 
 

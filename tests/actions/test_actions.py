@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.city import ActionConfirmCity
+from actions.common import records_written
 from actions.context import ActionUpdateContext
 from actions.language import ActionConfirmLanguage, ActionLanguageNotSupported
 from actions.session import ActionSessionStart
@@ -49,8 +50,11 @@ def tracker(
 
 
 async def run(action, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run `action` as the action server does; then wait for what it records (showings,
+    gaps, ratings are written after the answer)."""
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, t, {})
+    await records_written()
     return dispatcher.messages, events
 
 
