@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.request import Request, urlopen
 
 import pytest
@@ -27,6 +28,7 @@ from bot.console.i18n import gettext as console_text
 from bot.console.models import StaffUser
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.models import City
+from bot.directory.usage import record_feedback
 from bot.handoff.phrases import PHRASES
 from bot.i18n.catalog import gettext
 from bot.i18n.domain_responses import load_responses
@@ -64,6 +66,11 @@ async def add_editors(stack: Stack) -> None:
             "city_editor",
             PASSWORD,
             city_id=cities["dortmund"],
+        )
+        # A rating from earlier this week, so that the Ratings page has its tables.
+        dortmund = await session.get(City, cities["dortmund"])
+        await record_feedback(
+            session, dortmund, "uk", "registration", [], True, None, datetime.now(UTC)
         )
     await dispose_engines()
 
@@ -199,7 +206,10 @@ def test_two_editors_saving_the_same_entry(browser, stack):
     expect(dora.locator("#en-name")).to_have_value("MigraDo (Ada's wording)")
 
 
-@pytest.mark.parametrize("path", ["/console/login", "/console", "/console/services/{id}"])
+@pytest.mark.parametrize(
+    "path",
+    ["/console/login", "/console", "/console/services/{id}", "/console/inbox", "/console/feedback"],
+)
 def test_the_console_pages_pass_an_accessibility_check_on_a_phone(browser, stack, path):
     page = console(browser, stack, DORTMUND_EDITOR, width=390)
     if "{id}" in path:
