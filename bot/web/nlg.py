@@ -21,6 +21,7 @@ broken sentence. Logs never contain conversation text.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -73,10 +74,20 @@ SOMETHING_WENT_WRONG = N_(
 )
 
 
+def strict_json(text: str) -> Any:
+    """JSON as the standard has it: NaN and Infinity (which Python's json reads) are
+    refused, so they never reach a number formatter."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 async def handle_nlg(request: web.Request) -> web.Response:
     """`POST /nlg`: render one response for Rasa."""
     try:
-        body = await request.json()
+        body = await request.json(loads=strict_json)
     except ValueError:
         return _error(400, "The request body is not valid JSON.")
     if not isinstance(body, dict):

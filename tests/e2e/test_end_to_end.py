@@ -184,6 +184,17 @@ async def test_invalid_json_is_refused_with_400(stack):
     assert all(stack.alive().values())
 
 
+async def test_a_web_page_elsewhere_may_not_call_rasas_api(stack):
+    """No wildcard CORS: a page open in a browser on this machine cannot read Rasa's API."""
+    origin = {"Origin": "https://some-other-site.example"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{stack.rasa}/status", headers=origin) as response:
+            assert "Access-Control-Allow-Origin" not in response.headers
+        preflight = {**origin, "Access-Control-Request-Method": "POST"}
+        async with http.options(f"{stack.rasa}/model/parse", headers=preflight) as response:
+            assert "Access-Control-Allow-Origin" not in response.headers
+
+
 async def test_a_number_instead_of_text_gets_no_reply_and_the_conversation_goes_on(stack):
     # Rasa's REST channel catches the error of handling a non-text message, logs it and
     # answers 200 with no messages (rasa/core/channels/rest.py).

@@ -347,6 +347,20 @@ async def test_invalid_json_is_400(client):
     assert await response.json() == {"error": "The request body is not valid JSON."}
 
 
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN"])
+async def test_a_number_json_does_not_have_is_400_not_a_crash(client, number):
+    arguments = '{"meters": ' + number + "}"  # what Python's json.dumps writes for them
+    body = (
+        '{"response": "utter_nearest_offices", "arguments": ' + arguments + ","
+        ' "tracker": {"slots": {"language": "de"}}}'
+    )
+    response = await client.post(
+        "/nlg", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert await response.json() == {"error": "The request body is not valid JSON."}
+
+
 @pytest.mark.parametrize(
     "body",
     [
