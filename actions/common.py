@@ -132,7 +132,7 @@ async def utter_city_not_served(
 FOLLOW_UP_QUESTIONS = ("hours", "address", "documents", "cost", "other_options")
 
 
-async def show_offices(
+def show_offices(
     dispatcher: CollectingDispatcher,
     answers: list[ServiceAnswer],
     earlier: Sequence[str] = (),
@@ -156,7 +156,7 @@ async def show_offices(
     ]
 
 
-async def keep_content_gap(tracker: Tracker, kind: str, topic: str | None = None) -> None:
+def keep_content_gap(tracker: Tracker, kind: str, topic: str | None = None) -> None:
     """Keep the latest user message as a content gap of `kind` (bot/directory/usage.py:
     personal data removed first), for the conversation's city and language. A gap without
     a known city is kept with none (the console lists gaps by city, so staff do not see

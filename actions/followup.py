@@ -124,4 +124,4 @@ class ActionAnswerFollowup(Action):
             dispatcher.utter_message(response="utter_no_more_options", topic=topic, city_name=name)
             return []
         dispatcher.utter_message(response="utter_more_options", topic=topic, city_name=name)
-        return await show_offices(dispatcher, answers, earlier)
+        return show_offices(dispatcher, answers, earlier)

@@ -90,4 +90,4 @@ class ActionAnswerNearest(Action):
             return []
         response = "utter_nearest_offices" if topic else "utter_nearest_offices_any"
         dispatcher.utter_message(response=response, topic=topic, place=place.label)
-        return await show_offices(dispatcher, answers)
+        return show_offices(dispatcher, answers)

@@ -70,7 +70,7 @@ async def answer_topic(
         dispatcher.utter_message(response="utter_no_service_for_topic", topic=topic, city_name=name)
         fallback = await general_counselling(session, city, language, moment)
         answers = [fallback] if fallback else []
-    events = await show_offices(dispatcher, answers)
+    events = show_offices(dispatcher, answers)
     if topic in LEGAL_TOPICS:
         dispatcher.utter_message(response="utter_not_legal_advice")
     if answers:  # the user rates the answer (actions/feedback.py)
@@ -131,7 +131,7 @@ async def utter_general_counselling(
     # One office with no topic behind it: nothing "other" to offer.
     follow_ups = [q for q in FOLLOW_UP_QUESTIONS if q != "other_options"]
     return [
-        *await show_offices(dispatcher, [answer], follow_ups=follow_ups),
+        *show_offices(dispatcher, [answer], follow_ups=follow_ups),
         SlotSet("shown_topic", None),
     ]
 
@@ -148,7 +148,7 @@ class ActionOutOfScope(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         events = await utter_general_counselling(dispatcher, tracker, "utter_out_of_scope")
-        await keep_content_gap(tracker, "out_of_scope")
+        keep_content_gap(tracker, "out_of_scope")
         return events
 
 
@@ -172,9 +172,9 @@ class ActionFallback(Action):
         topics = topics_to_clarify(message.get("intent_ranking"))
         if not topics:
             dispatcher.utter_message(response="utter_default", choices=["human"])
-            await keep_content_gap(tracker, "fallback")
+            keep_content_gap(tracker, "fallback")
             return []
         choices = [f"topic:{topic}" for topic in topics] + ["something_else", "human"]
         dispatcher.utter_message(response="utter_which_topic", choices=choices)
-        await keep_content_gap(tracker, "clarify", topics[0])
+        keep_content_gap(tracker, "clarify", topics[0])
         return []

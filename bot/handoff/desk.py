@@ -25,7 +25,8 @@ from bot.i18n.labels import CHOICES
 
 logger = logging.getLogger(__name__)
 
-BACK_PAYLOAD = "/back_to_assistant"
+# The "Back to assistant" button (bot/i18n/labels.py): its label and what it sends.
+BACK_LABEL, BACK_PAYLOAD = CHOICES["back_to_assistant"]
 BACK_INTENT = "back_to_assistant"
 BACK_CONFIDENCE = 0.6  # how sure the NLU must be that words mean "back to the assistant"
 # Replies to a message that starts a handover carry this button (utter_handoff_meanwhile).
@@ -57,8 +58,7 @@ class HandoffDesk:
             return None
         passed_on = self.responses["utter_handoff_passed_on"]
         # The way back stays one tap away while the user waits.
-        back_label = CHOICES["back_to_assistant"][0]
-        back = Choice(gettext(language, back_label), BACK_PAYLOAD)
+        back = Choice(gettext(language, BACK_LABEL), BACK_PAYLOAD)
         return [Reply(text=gettext(language, passed_on), choices=(back,))]
 
     async def after_turn(self, sender: str, inbound: Inbound, replies: list[Reply]) -> None:
