@@ -24,6 +24,8 @@ from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+TRACKER_STORE_SCHEMES = ("sqlite", "postgresql", "redis", "rediss")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 # The variables, each read only here (the README's configuration table lists them).
 NAMES = (
@@ -36,11 +38,14 @@ NAMES = (
     "ACTION_SERVER_URL",
     "NLG_URL",
     "DIRECTORY_DATABASE_URL",
-    "RASA_TRACKER_DB",
+    "RASA_TRACKER_STORE_URL",
+    "REDIS_URL",
     "RASA_AUTH_TOKEN",
+    "NLG_TOKEN",
     "CHANNEL_SECRET",
     "CONSOLE_SECRET",
     "CONSOLE_SECURE_COOKIES",
+    "RETENTION_DAYS",
     "CONTENT_GAP_RETENTION_DAYS",
     "HANDOFF_RETENTION_DAYS",
     "FEEDBACK_RETENTION_DAYS",
@@ -53,6 +58,7 @@ NAMES = (
 SECRETS = frozenset(
     {
         "RASA_AUTH_TOKEN",
+        "NLG_TOKEN",
         "CHANNEL_SECRET",
         "CONSOLE_SECRET",
         "WHATSAPP_VERIFY_TOKEN",
@@ -85,8 +91,14 @@ class Settings:
     action_server_url: str  # how Rasa reaches the action server
     nlg_url: str  # how Rasa reaches the web app's response renderer
     directory_database_url: str
-    rasa_tracker_db: str  # Rasa's conversation store (a SQLite file)
+    # Rasa's conversation store: sqlite:///file, postgresql://..., or redis://...
+    rasa_tracker_store_url: str
+    # Redis for the locks, de-duplication and rate limits shared by several processes;
+    # unset: one machine, kept in each process.
+    redis_url: str | None
     rasa_auth_token: str | None  # when set, Rasa's HTTP API requires ?token=...
+    # What Rasa shows the web app's response renderer (/nlg); unset: var/nlg-token.
+    nlg_token: str | None
     # Keys the pseudonymous sender ids (bot/channels/pseudonyms.py); unset: var/channel-secret.
     channel_secret: str | None
     # Encrypts the staff console's session cookies (bot/console/security.py); unset:
@@ -94,6 +106,8 @@ class Settings:
     # loopback (CONSOLE_SECURE_COOKIES=true|false overrides).
     console_secret: str | None
     console_secure_cookies: bool
+    # Days a conversation is kept in Rasa's tracker store after its last message.
+    retention_days: int
     # Days a content gap (a question the assistant could not answer) is kept.
     content_gap_retention_days: int
     # Days a conversation handed over to staff is kept after the user's last message.
@@ -198,11 +212,20 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         action_server_url=http_url("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"),
         nlg_url=http_url("NLG_URL", f"http://127.0.0.1:{web_port}/nlg"),
         directory_database_url=_database_url(raw["DIRECTORY_DATABASE_URL"], problems),
-        rasa_tracker_db=raw["RASA_TRACKER_DB"] or str(REPO_ROOT / "var" / "rasa-tracker.db"),
+        rasa_tracker_store_url=_store_url(
+            "RASA_TRACKER_STORE_URL",
+            raw["RASA_TRACKER_STORE_URL"] or f"sqlite:///{REPO_ROOT / 'var' / 'rasa-tracker.db'}",
+            TRACKER_STORE_SCHEMES,
+            problems,
+        ),
+        redis_url=raw["REDIS_URL"]
+        and _store_url("REDIS_URL", raw["REDIS_URL"], REDIS_SCHEMES, problems),
         rasa_auth_token=token,
+        nlg_token=raw["NLG_TOKEN"],
         channel_secret=raw["CHANNEL_SECRET"],
         console_secret=raw["CONSOLE_SECRET"],
         console_secure_cookies=flag("CONSOLE_SECURE_COOKIES", not _is_loopback(web_host)),
+        retention_days=days("RETENTION_DAYS", 30),
         content_gap_retention_days=days("CONTENT_GAP_RETENTION_DAYS", 90),
         handoff_retention_days=days("HANDOFF_RETENTION_DAYS", 90),
         feedback_retention_days=days("FEEDBACK_RETENTION_DAYS", 90),
@@ -243,6 +266,17 @@ def _database_url(value: str | None, problems: list[str]) -> str:
             "sqlite+aiosqlite:///var/directory.db)"
         )
         # Never echo the value: it may hold a password.
+    return value
+
+
+def _store_url(name: str, value: str, schemes: tuple[str, ...], problems: list[str]) -> str:
+    try:
+        scheme = urlsplit(value).scheme
+    except ValueError:
+        scheme = ""
+    if scheme not in schemes:
+        # Never echo the value: it may hold a password.
+        problems.append(f"{name} must start with {' or '.join(f'{s}://' for s in schemes)}")
     return value
 
 

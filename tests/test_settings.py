@@ -77,11 +77,14 @@ def test_exec_runs_the_command_with_every_setting_resolved():
         "--",
         "sh",
         "-c",
-        "echo $NLG_URL $RASA_TRACKER_DB",
+        "echo $NLG_URL $RASA_TRACKER_STORE_URL",
         WEB_PORT="9191",
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["http://127.0.0.1:9191/nlg", f"{REPO_ROOT}/var/rasa-tracker.db"]
+    assert done.stdout.split() == [
+        "http://127.0.0.1:9191/nlg",
+        f"sqlite:///{REPO_ROOT}/var/rasa-tracker.db",
+    ]
 
 
 @pytest.mark.parametrize(

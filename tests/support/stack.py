@@ -23,6 +23,7 @@ from honcho.environ import parse_procfile
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import upgrade_async
+from bot.settings import settings
 
 REPO = Path(__file__).resolve().parents[2]
 PROCFILE = REPO / "Procfile"
@@ -74,12 +75,14 @@ class Stack:
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.ports['actions']}/webhook",
             "NLG_URL": f"http://127.0.0.1:{self.ports['web']}/nlg",
             "RASA_URL": f"http://127.0.0.1:{self.ports['rasa']}",
-            "RASA_TRACKER_DB": str(workdir / "tracker.db"),
+            "RASA_TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             **environment,
         }
+        # Every other setting at its default, as `make run` gets them (bot.settings exec).
+        self.env.update(settings(self.env).environment())
         self.processes: dict[str, subprocess.Popen] = {}
 
     @property
