@@ -71,12 +71,17 @@ admin: .venv/app/.installed
 	$(WITH_SETTINGS) $(APP_BIN)/python -m bot.console create-admin --email "$(EMAIL)" --name "$(NAME)"
 
 # --- run ------------------------------------------------------------------------------------
+# supervisord starts the three processes and starts again any that stops (supervisord.conf).
 run: envs $(MODEL) var/directory.loaded
-	$(APP_BIN)/python -m bot.settings exec --announce -- $(APP_BIN)/honcho start -f Procfile
+	@mkdir -p var/log
+	$(APP_BIN)/python -m bot.settings exec --announce -- $(APP_BIN)/supervisord -c supervisord.conf
 
+# The action server and web app under supervisord, Rasa in the terminal.
 shell: envs $(MODEL) var/directory.loaded
-	$(WITH_SETTINGS) $(APP_BIN)/honcho start -f Procfile actions web & \
-	trap 'kill %1' EXIT; \
+	@mkdir -p var/log
+	$(WITH_SETTINGS) $(APP_BIN)/supervisord -c supervisord.conf >/dev/null & \
+	trap '$(APP_BIN)/supervisorctl -c supervisord.conf shutdown >/dev/null' EXIT; \
+	sleep 2; $(APP_BIN)/supervisorctl -c supervisord.conf stop rasa >/dev/null; \
 	$(WITH_SETTINGS) env PYTHONWARNINGS=ignore $(RASA_BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml
 
 # --- checks ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """`make profile`: where a turn's time goes, under the bench's load of 50 conversations.
 
-App environment. Starts Welcome Desk as `make bench` does (the Procfile's three processes,
+App environment. Starts Welcome Desk as `make bench` does (supervisord.conf's three processes,
 the sample directory), warms it up, then sends the bench's conversation mix with
 `--conversations` at once for `--seconds` while `py-spy record` samples each process. For
 each process it prints the functions that hold the most samples: *own* (the CPU is in that

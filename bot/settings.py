@@ -4,7 +4,7 @@ App environment. `settings()` reads them, fills in the defaults of the single-ma
 setup, and raises `SettingsError` naming each wrong variable, its value and what to write
 instead. `python -m bot.settings exec -- COMMAND` checks them, puts every resolved value
 into the environment and runs COMMAND: `make run` starts the three processes that way, so
-a wrong value stops it at once with a clear message, and endpoints.yml and the Procfile
+a wrong value stops it at once with a clear message, and endpoints.yml and supervisord.conf
 get their values from here.
 """
 
@@ -31,6 +31,7 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 NAMES = (
     "RASA_HOST",
     "RASA_PORT",
+    "ACTION_HOST",
     "ACTION_PORT",
     "WEB_HOST",
     "WEB_PORT",
@@ -84,7 +85,8 @@ class SettingsError(ValueError):
 class Settings:
     rasa_host: str  # where the Rasa server listens
     rasa_port: int
-    action_port: int  # where the action server listens
+    action_host: str  # where the action server listens (it has no token: keep it internal)
+    action_port: int
     web_host: str  # where the web app listens
     web_port: int
     rasa_url: str  # how the web app reaches Rasa
@@ -125,9 +127,17 @@ class Settings:
     def whatsapp_enabled(self) -> bool:
         return all(getattr(self, name.lower()) for name in WHATSAPP_NAMES)
 
+    def resolved_nlg_token(self) -> str:
+        """NLG_TOKEN, else the token kept in var/nlg-token (made on first use)."""
+        from bot.channels.pseudonyms import channel_secret
+
+        return channel_secret(self.nlg_token, REPO_ROOT / "var" / "nlg-token").decode()
+
     def environment(self) -> dict[str, str]:
-        """Every setting as the environment variable it is read from."""
+        """Every setting as the environment variable it is read from (NLG_TOKEN resolved:
+        Rasa shows it to the web app, which checks it)."""
         values = {name: getattr(self, name.lower()) for name in NAMES}
+        values["NLG_TOKEN"] = self.resolved_nlg_token()
         return {name: str(value) for name, value in values.items() if value is not None}
 
 
@@ -188,6 +198,7 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         return int(text)
 
     rasa_host, web_host = host("RASA_HOST"), host("WEB_HOST")
+    action_host = host("ACTION_HOST")
     rasa_port, action_port = port("RASA_PORT", 5005), port("ACTION_PORT", 5055)
     web_port = port("WEB_PORT", 8080)
     token = raw["RASA_AUTH_TOKEN"]
@@ -205,6 +216,7 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
     found = Settings(
         rasa_host=rasa_host,
         rasa_port=rasa_port,
+        action_host=action_host,
         action_port=action_port,
         web_host=web_host,
         web_port=web_port,
@@ -288,13 +300,14 @@ def announce(found: Settings) -> None:
         f"  Staff console: http://localhost:{found.web_port}/console"
         " (first: make admin EMAIL=... NAME=...)\n"
         f"  Rasa REST API: http://localhost:{found.rasa_port}/webhooks/rest/webhook\n"
-        "  Press Ctrl-C to stop all three processes.\n",
+        "  Logs:          var/log/rasa.log, var/log/actions.log, var/log/web.log\n"
+        "  A process that stops is started again; press Ctrl-C to stop all three.\n",
         flush=True,
     )
 
 
 def _options_and_command(args: list[str]) -> tuple[set[str], list[str]]:
-    """`--announce -- honcho start` -> ({"--announce"}, ["honcho", "start"])."""
+    """`--announce -- supervisord -c x` -> ({"--announce"}, ["supervisord", "-c", "x"])."""
     if "--" not in args:
         return set(args), []
     cut = args.index("--")

@@ -30,7 +30,11 @@ def main() -> int:
         capture_output=True,
         text=True,
     )
-    sources = [*(REPO / "actions").glob("*.py"), *(REPO / "bot" / "handoff").glob("*.py")]
+    sources = [
+        *(REPO / "actions").glob("*.py"),
+        *(REPO / "bot" / "handoff").glob("*.py"),
+        REPO / "bot" / "rasa_ext" / "server_calls.py",  # the answer to a failed action
+    ]
     uttered_by_actions = "\n".join(p.read_text() for p in sources)
     buttons = (REPO / "bot" / "i18n" / "labels.py").read_text()
     problems = []

@@ -92,7 +92,7 @@ def test_exec_runs_the_command_with_every_setting_resolved():
     [
         ("-m", "bot.settings", "exec", "--", "true"),
         ("-m", "bot.web"),
-        ("-m", "rasa_sdk", "--actions", "actions", "--port", "0"),
+        ("-m", "actions.server"),
     ],
     ids=["make-run", "web-app", "action-server"],
 )

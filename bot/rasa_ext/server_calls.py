@@ -18,25 +18,51 @@ Source 3.6 grew with every message without serving us:
   topic answer) and closes it again. `install_connection_reuse` keeps one session per
   endpoint and event loop, so calls reuse their connections.
 
+And one cost to users, not to the CPU: **when the action server is down or slow**, Rasa
+logged the error and said nothing, so the user met silence. `install_action_failure_answer`
+bounds each action call to `ACTION_TIMEOUT` seconds and answers a failed one with
+`utter_try_again_later` ("please try again in a moment") in the user's language; the next
+message is tried again as usual, so the conversation goes on once the server is back.
+
 endpoints.yml names the generator (`nlg: type: bot.rasa_ext.server_calls.…`), so the Rasa
-server imports this module at start; importing it installs both changes.
+server imports this module at start; importing it installs these changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
 import aiohttp
 from jsonschema import Draft7Validator
 from jsonschema.validators import validator_for
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import (
+    ActionExecutionRejection,
+    ActionSessionStart,
+    RemoteAction,
+    create_bot_utterance,
+)
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator, nlg_response_format_spec
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+# Longest wait for one action call: a message makes two (action_update_context, then the
+# answer), so a hung action server still gets an answer within about ten seconds.
+ACTION_TIMEOUT = 5.0
+# Said when an action could not run; rendered in the user's language by the web app.
+TRY_AGAIN_LATER = "utter_try_again_later"
+# Said if the web app cannot render it either.
+TRY_AGAIN_LATER_TEXT = "Sorry, I cannot answer this right now. Please try again in a moment."
+# The slot-mapping action: when it fails, the answer that follows says so (once).
+SILENT_ON_FAILURE = frozenset({"action_update_context"})
 
 # Built once, each with the draft `jsonschema.validate` would pick for its schema.
 NLG_RESPONSE_FORMAT = Draft7Validator(nlg_response_format_spec())
@@ -103,6 +129,98 @@ def install_action_result_check() -> None:
     RemoteAction._validate_action_result = validate_action_result
 
 
+def user_language(tracker: DialogueStateTracker) -> str | None:
+    """The conversation's language, else what the channel or the detector says about the
+    latest message (the action that would set the slot may be the one that failed)."""
+    latest = tracker.latest_message
+    metadata = (latest.metadata if latest else None) or {}
+    detected = (latest.parse_data.get("language") if latest else None) or {}
+    return (
+        tracker.get_slot("language")
+        or (metadata.get("language") if isinstance(metadata, dict) else None)
+        or (detected.get("code") if isinstance(detected, dict) else None)
+    )
+
+
+async def try_again_later(
+    output_channel: Any, nlg: Any, tracker: DialogueStateTracker
+) -> list[Event]:
+    """The apology a user gets instead of silence, in their language if the web app can
+    render it."""
+    try:
+        response = await nlg.generate(
+            TRY_AGAIN_LATER,
+            tracker,
+            output_channel.name(),
+            render_in=user_language(tracker),
+        )
+    except Exception as error:  # the web app is down as well
+        logger.error("utter_try_again_later could not be rendered: %s", type(error).__name__)
+        response = None
+    return [create_bot_utterance(response or {"text": TRY_AGAIN_LATER_TEXT})]
+
+
+# Conversations whose slot mapping timed out, with when (time.monotonic()).
+_TIMED_OUT: dict[str, float] = {}
+
+
+def _remember_timeout(sender_id: str) -> None:
+    now = time.monotonic()
+    for sender, when in list(_TIMED_OUT.items()):
+        if now - when > ACTION_TIMEOUT:
+            del _TIMED_OUT[sender]
+    _TIMED_OUT[sender_id] = now
+
+
+def _timed_out_just_now(sender_id: str) -> bool:
+    when = _TIMED_OUT.pop(sender_id, None)
+    return when is not None and time.monotonic() - when <= ACTION_TIMEOUT
+
+
+def install_action_failure_answer() -> None:
+    """Bound each action call in time and answer a failed one (once per process)."""
+    rasas_own = RemoteAction.run
+    if getattr(rasas_own, "answers_failures", False):
+        return
+
+    async def run(
+        self: RemoteAction,
+        output_channel: Any,
+        nlg: Any,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+    ) -> list[Event]:
+        if self.name() not in SILENT_ON_FAILURE and _timed_out_just_now(tracker.sender_id):
+            # This message's slot mapping already waited out the timeout: apologise now
+            # rather than make the user wait for a second one.
+            return await try_again_later(output_channel, nlg, tracker)
+        try:
+            return await asyncio.wait_for(
+                rasas_own(self, output_channel, nlg, tracker, domain), ACTION_TIMEOUT
+            )
+        except ActionExecutionRejection:
+            raise  # the action declined (a form's validation): Rasa's own handling
+        except (RasaException, asyncio.TimeoutError, aiohttp.ClientError) as error:
+            logger.error(
+                "action %s failed: %s; the user is asked to try again",
+                self.name(),
+                type(error).__name__,
+            )
+            if self.name() in SILENT_ON_FAILURE:
+                if isinstance(error, asyncio.TimeoutError):
+                    _remember_timeout(tracker.sender_id)
+                # Rasa's slot mapping logs a RasaException and goes on to the answer,
+                # which apologises (any other error would end the message in silence).
+                raise RasaException(f"{self.name()} failed: {type(error).__name__}") from error
+            if self.name() == ActionSessionStart().name():
+                # Start the session as Rasa would without our override.
+                return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
+            return await try_again_later(output_channel, nlg, tracker)
+
+    run.answers_failures = True  # type: ignore[attr-defined]
+    RemoteAction.run = run
+
+
 # Where an endpoint keeps its (event loop, session); EndpointConfig is not hashable.
 KEPT_SESSION = "_welcome_desk_session"
 
@@ -147,3 +265,4 @@ async def close_kept_session(endpoint: EndpointConfig) -> None:
 
 install_action_result_check()
 install_connection_reuse()
+install_action_failure_answer()

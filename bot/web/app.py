@@ -12,7 +12,7 @@ from bot.console.web import setup_console
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
 from bot.web.housekeeping import housekeeping
-from bot.web.nlg import DOMAIN_RESPONSES_KEY
+from bot.web.nlg import DOMAIN_RESPONSES_KEY, NLG_TOKEN_KEY
 from bot.web.routes import setup_routes
 
 # Rasa sends the whole tracker (all events) with each NLG request: allow long conversations.
@@ -38,6 +38,7 @@ def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     app[SETTINGS_KEY] = merged
     app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
     found = read_settings()
+    app[NLG_TOKEN_KEY] = found.resolved_nlg_token()
     setup_routes(app)
     setup_channels(app, found, merged["rasa_url"] or found.rasa_url)
     setup_console(app, found)

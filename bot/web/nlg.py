@@ -21,6 +21,7 @@ broken sentence. Logs never contain conversation text.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 import logging
 from collections.abc import Callable, Collection, Mapping
@@ -50,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 # {response name: English text} from domain.yml; set by create_app.
 DOMAIN_RESPONSES_KEY = web.AppKey("domain_responses", Mapping)
+# The token Rasa shows (bot.settings: NLG_TOKEN, else var/nlg-token).
+NLG_TOKEN_KEY = web.AppKey("nlg_token", str)
 
 # Keys rasa_sdk's `utter_message` always sends along with an action's own arguments:
 # they are not placeholder values.
@@ -85,7 +88,11 @@ def strict_json(text: str) -> Any:
 
 
 async def handle_nlg(request: web.Request) -> web.Response:
-    """`POST /nlg`: render one response for Rasa."""
+    """`POST /nlg`: render one response for Rasa (which shows NLG_TOKEN as a bearer token)."""
+    shown = request.headers.get("Authorization", "")
+    expected = f"Bearer {request.app[NLG_TOKEN_KEY]}"
+    if not hmac.compare_digest(shown.encode(), expected.encode()):
+        return _error(401, "Show the NLG token: Authorization: Bearer <NLG_TOKEN>.")
     try:
         body = await request.json(loads=strict_json)
     except ValueError:

@@ -1,15 +1,18 @@
 """The Rasa server, action server and web app on free ports, for tests and benchmarks.
 
 App environment. Each `Stack` gets a private directory database and tracker store in its
-own work folder, and runs the Procfile's command lines (the ones `make run` starts), with
-only the ports, stores and model set by environment variables.
+own work folder, and runs supervisord.conf's command lines (the ones `make run` starts and
+keeps running), each on its own so that a test can stop or kill one, with only the ports,
+stores and model set by environment variables.
 """
 
 from __future__ import annotations
 
 import asyncio
+import configparser
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -18,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
-from honcho.environ import parse_procfile
 
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
@@ -26,7 +28,7 @@ from bot.directory.migrate import upgrade_async
 from bot.settings import settings
 
 REPO = Path(__file__).resolve().parents[2]
-PROCFILE = REPO / "Procfile"
+SUPERVISORD_CONF = REPO / "supervisord.conf"
 MODEL = REPO / "models" / "welcome-desk.tar.gz"
 STARTUP_SECONDS = 240
 
@@ -49,9 +51,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def procfile_commands() -> dict[str, str]:
-    """The shell command line of each process, by name, as `make run` starts them."""
-    return dict(parse_procfile(PROCFILE.read_text()).processes)
+def supervised_commands() -> dict[str, list[str]]:
+    """The command of each process, by name, as `make run` starts them (supervisord.conf)."""
+    config = configparser.RawConfigParser()
+    config.read(SUPERVISORD_CONF)
+    return {
+        section.removeprefix("program:"): shlex.split(config[section]["command"])
+        for section in config.sections()
+        if section.startswith("program:")
+    }
 
 
 class Stack:
@@ -94,12 +102,12 @@ class Stack:
         return f"http://127.0.0.1:{self.ports['web']}"
 
     def start(self) -> None:
-        for name, command in procfile_commands().items():
+        for name, command in supervised_commands().items():
             with open(self.workdir / f"{name}.log", "wb") as log:
                 # The child keeps its own copy of the file descriptor. A session of its
-                # own: `stop` ends the shell and the server it started together.
+                # own: `stop` ends the server and anything it started together.
                 self.processes[name] = subprocess.Popen(
-                    ["/bin/sh", "-c", command],
+                    command,
                     cwd=REPO,
                     env=self.env,
                     stdout=log,

@@ -17,7 +17,7 @@ from bot.languages import SUPPORTED_LANGUAGES
 from bot.settings import REPO_ROOT
 from bot.topics import TOPICS
 from bot.web.app import create_app
-from bot.web.nlg import render_response
+from bot.web.nlg import NLG_TOKEN_KEY, render_response
 from tests.sample_card import make_card
 
 DOMAIN = load_responses()
@@ -99,7 +99,18 @@ def nlg_request(response, language="de", action_kwargs=None, slots=None):
 
 @pytest.fixture
 async def client(aiohttp_client):
-    return await aiohttp_client(create_app())
+    """A client that shows the NLG token, as Rasa does (endpoints.yml)."""
+    app = create_app()
+    return await aiohttp_client(app, headers={"Authorization": f"Bearer {app[NLG_TOKEN_KEY]}"})
+
+
+@pytest.mark.parametrize("shown", [None, "Bearer ", "Bearer wrong-token", "wrong-token"])
+async def test_nobody_without_the_token_gets_a_response_rendered(aiohttp_client, shown):
+    client = await aiohttp_client(create_app())
+    headers = {"Authorization": shown} if shown is not None else {}
+    response = await client.post("/nlg", json=nlg_request("utter_greet", "de"), headers=headers)
+    assert response.status == 401
+    assert "NLG_TOKEN" in (await response.json())["error"]
 
 
 async def render(client, body):
