@@ -1,7 +1,8 @@
 """Scheduled work of the web app: content gaps older than CONTENT_GAP_RETENTION_DAYS,
-conversations handed over to staff older than HANDOFF_RETENTION_DAYS and ratings of
-answers older than FEEDBACK_RETENTION_DAYS are deleted when the app starts and then every
-hour. App environment.
+conversations handed over to staff older than HANDOFF_RETENTION_DAYS, ratings of answers
+older than FEEDBACK_RETENTION_DAYS and Rasa's conversations older than RETENTION_DAYS
+(bot/web/conversation_retention.py) are deleted when the app starts and then every hour.
+App environment.
 
 The job has its own engine on the directory database, made when the app starts and
 closed when it stops. A database error is logged (by its kind only) and the job tries
@@ -26,6 +27,7 @@ from bot.directory.db import make_engine, session_maker
 from bot.directory.usage import forget_old_feedback, forget_old_gaps
 from bot.handoff.store import forget_old_cases
 from bot.settings import settings
+from bot.web.conversation_retention import forget_old_conversations
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ async def housekeeping(app: web.Application) -> AsyncIterator[None]:
     until it stops."""
     engine = make_engine(settings().directory_database_url)
     try:
-        await forget_old_once(engine)
+        await _one_round(engine)
         task = asyncio.create_task(_every_hour(engine), name="housekeeping")
         try:
             yield
@@ -84,10 +86,37 @@ async def forget_old_once(engine: AsyncEngine) -> int | None:
     return deleted
 
 
+async def _forget_old_conversations() -> None:
+    """Rasa's conversations; its store is not the directory, so it fails on its own."""
+    found = settings()
+    try:
+        async with asyncio.timeout(ROUND_SECONDS):
+            events = await forget_old_conversations(
+                found.rasa_tracker_store_url, datetime.now(UTC), found.retention_days
+            )
+    except Exception as error:  # the app keeps running; the next round tries again
+        cause = getattr(error, "orig", None) or error
+        logger.error(
+            "Housekeeping: forgetting old conversations failed (%s); trying again in an hour",
+            type(cause).__name__,
+        )
+        return
+    logger.info(
+        "Housekeeping: forgot %d conversation events older than %d days",
+        events,
+        found.retention_days,
+    )
+
+
 async def _every_hour(engine: AsyncEngine) -> None:
     while True:
         await asyncio.sleep(EVERY_SECONDS)
-        await forget_old_once(engine)
+        await _one_round(engine)
+
+
+async def _one_round(engine: AsyncEngine) -> None:
+    await forget_old_once(engine)
+    await _forget_old_conversations()
 
 
 def _sqlite_file_missing(url: URL) -> bool:
