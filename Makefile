@@ -21,6 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 TRAINING_INPUTS := config.yml domain.yml $(filter-out bot/rasa_ext/evaluation.py bot/rasa_ext/server_calls.py bot/rasa_ext/stores.py bot/rasa_ext/locks.py,$(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py bot/folding.py -name '*.yml' -o -name '*.py' 2>/dev/null))
 
 .PHONY: help run shell train test lint check-catalogs catalogs validate load-directory admin \
+        backup restore \
         test-app test-rasa test-conversations test-e2e bench profile eval envs system-packages clean
 
 help:
@@ -35,6 +36,8 @@ help:
 	@echo "make load-directory   load data/directory/*.yaml into the directory database"
 	@echo "make catalogs         extract and update the translation catalogs"
 	@echo "make admin EMAIL=... NAME=...   create the staff console's first admin"
+	@echo "make backup           copy the directory and the console's data to backups/ (also while running)"
+	@echo "make restore FILE=... put a backup back (stop Welcome Desk first; see the README)"
 
 # --- environments -----------------------------------------------------------------------
 envs: .venv/rasa/.installed .venv/app/.installed
@@ -69,6 +72,16 @@ var/directory.loaded: $(wildcard data/directory/*.yaml) $(wildcard bot/directory
 admin: .venv/app/.installed
 	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo 'usage: make admin EMAIL=you@city.example NAME="Your Name"'; exit 2; }
 	$(WITH_SETTINGS) $(APP_BIN)/python -m bot.console create-admin --email "$(EMAIL)" --name "$(NAME)"
+
+# The directory database (directory, staff accounts, handed-over conversations, ratings):
+# backups/directory-YYYYmmdd-HHMMSS.sqlite, or .dump for PostgreSQL; FILE=... names another.
+backup: .venv/app/.installed
+	$(WITH_SETTINGS) $(APP_BIN)/python -m bot.directory backup $(if $(FILE),"$(FILE)")
+
+# Checks FILE, keeps the database as it was next to it, restores and migrates.
+restore: .venv/app/.installed
+	@test -n "$(FILE)" || { echo 'usage: make restore FILE=backups/directory-YYYYmmdd-HHMMSS.sqlite'; exit 2; }
+	$(WITH_SETTINGS) $(APP_BIN)/python -m bot.directory restore "$(FILE)"
 
 # --- run ------------------------------------------------------------------------------------
 # supervisord starts the three processes and starts again any that stops (supervisord.conf).

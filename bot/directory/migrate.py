@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from bot.directory.db import database_url
 
@@ -21,6 +22,22 @@ def alembic_config(url: str | None = None) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url or database_url())
     return config
+
+
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def known_revisions() -> set[str]:
+    """Every schema version this code can migrate from."""
+    return {revision.revision for revision in _scripts().walk_revisions()}
+
+
+def newest_revision() -> str:
+    """The schema version this code migrates to."""
+    return _scripts().get_current_head()
 
 
 def upgrade(url: str | None = None) -> None:
