@@ -72,6 +72,9 @@ WHATSAPP_NAMES = (
     "WHATSAPP_ACCESS_TOKEN",
     "WHATSAPP_PHONE_NUMBER_ID",
 )
+# endpoints.yml reads these, and Rasa refuses to start on an unset ${VARIABLE}: unset, they
+# are exported empty.
+EXPORTED_WHEN_UNSET = ("REDIS_URL",)
 # Meta's Graph API, at a pinned version (https://developers.facebook.com/docs/graph-api/).
 GRAPH_API_BASE_URL = "https://graph.facebook.com/v21.0"
 
@@ -128,7 +131,11 @@ class Settings:
     def environment(self) -> dict[str, str]:
         """Every setting as the environment variable it is read from."""
         values = {name: getattr(self, name.lower()) for name in NAMES}
-        return {name: str(value) for name, value in values.items() if value is not None}
+        return {
+            name: "" if value is None else str(value)
+            for name, value in values.items()
+            if value is not None or name in EXPORTED_WHEN_UNSET
+        }
 
 
 def settings(environ: Mapping[str, str] | None = None) -> Settings:
