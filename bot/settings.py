@@ -73,6 +73,9 @@ WHATSAPP_NAMES = (
     "WHATSAPP_ACCESS_TOKEN",
     "WHATSAPP_PHONE_NUMBER_ID",
 )
+# endpoints.yml reads these, and Rasa refuses to start on an unset ${VARIABLE}: unset, they
+# are exported empty.
+EXPORTED_WHEN_UNSET = ("REDIS_URL",)
 # Meta's Graph API, at a pinned version (https://developers.facebook.com/docs/graph-api/).
 GRAPH_API_BASE_URL = "https://graph.facebook.com/v21.0"
 
@@ -138,7 +141,11 @@ class Settings:
         Rasa shows it to the web app, which checks it)."""
         values = {name: getattr(self, name.lower()) for name in NAMES}
         values["NLG_TOKEN"] = self.resolved_nlg_token()
-        return {name: str(value) for name, value in values.items() if value is not None}
+        return {
+            name: "" if value is None else str(value)
+            for name, value in values.items()
+            if value is not None or name in EXPORTED_WHEN_UNSET
+        }
 
 
 def settings(environ: Mapping[str, str] | None = None) -> Settings:
