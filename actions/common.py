@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.metrics import ACTION_FAILURES
 from bot.directory.answers import ServiceAnswer
 from bot.directory.db import session_maker
 from bot.directory.models import City
@@ -53,7 +54,8 @@ def error_kind(error: BaseException) -> str:
 def answers_when_the_directory_is_down(run: Run) -> Run:
     """For an action's `run`: when the directory database cannot be read, the user is told
     so (`utter_directory_unavailable`) instead of getting no answer; nothing the action
-    had said before the failure is sent, and no slot is changed."""
+    had said before the failure is sent, and no slot is changed. The failure is counted
+    (`welcome_desk_action_failures_total`, kind directory_unavailable)."""
 
     @functools.wraps(run)
     async def guarded(
@@ -63,6 +65,7 @@ def answers_when_the_directory_is_down(run: Run) -> Run:
             return await run(self, dispatcher, tracker, domain)
         except DIRECTORY_ERRORS as error:
             logger.error("%s: the directory database failed: %s", self.name(), error_kind(error))
+            ACTION_FAILURES.labels(self.name(), "directory_unavailable").inc()
             dispatcher.messages.clear()
             dispatcher.utter_message(response="utter_directory_unavailable")
             return []

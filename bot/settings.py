@@ -43,9 +43,11 @@ NAMES = (
     "REDIS_URL",
     "RASA_AUTH_TOKEN",
     "NLG_TOKEN",
+    "METRICS_TOKEN",
     "CHANNEL_SECRET",
     "CONSOLE_SECRET",
     "CONSOLE_SECURE_COOKIES",
+    "LOG_FORMAT",
     "RETENTION_DAYS",
     "CONTENT_GAP_RETENTION_DAYS",
     "HANDOFF_RETENTION_DAYS",
@@ -60,6 +62,7 @@ SECRETS = frozenset(
     {
         "RASA_AUTH_TOKEN",
         "NLG_TOKEN",
+        "METRICS_TOKEN",
         "CHANNEL_SECRET",
         "CONSOLE_SECRET",
         "WHATSAPP_VERIFY_TOKEN",
@@ -76,6 +79,7 @@ WHATSAPP_NAMES = (
 # endpoints.yml reads these, and Rasa refuses to start on an unset ${VARIABLE}: unset, they
 # are exported empty.
 EXPORTED_WHEN_UNSET = ("REDIS_URL",)
+LOG_FORMATS = ("text", "json")
 # Meta's Graph API, at a pinned version (https://developers.facebook.com/docs/graph-api/).
 GRAPH_API_BASE_URL = "https://graph.facebook.com/v21.0"
 
@@ -104,6 +108,9 @@ class Settings:
     rasa_auth_token: str | None  # when set, Rasa's HTTP API requires ?token=...
     # What Rasa shows the web app's response renderer (/nlg); unset: var/nlg-token.
     nlg_token: str | None
+    # What a scraper of /metrics (web app, action server) shows as `Authorization: Bearer
+    # ...`; unset: only requests from this machine that came through no proxy.
+    metrics_token: str | None
     # Keys the pseudonymous sender ids (bot/channels/pseudonyms.py); unset: var/channel-secret.
     channel_secret: str | None
     # Encrypts the staff console's session cookies (bot/console/security.py); unset:
@@ -111,6 +118,9 @@ class Settings:
     # loopback (CONSOLE_SECURE_COOKIES=true|false overrides).
     console_secret: str | None
     console_secure_cookies: bool
+    # How the web app and the action server write their logs: "text" lines for people, or
+    # "json", one object per line for a log collector. Neither carries message text.
+    log_format: str
     # Days a conversation is kept in Rasa's tracker store after its last message.
     retention_days: int
     # Days a content gap (a question the assistant could not answer) is kept.
@@ -204,6 +214,13 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
             return default
         return int(text)
 
+    def choice(name: str, choices: tuple[str, ...]) -> str:
+        value = raw[name] or choices[0]
+        if value not in choices:
+            problems.append(f"{name}={value!r} must be one of: {', '.join(choices)}")
+            return choices[0]
+        return value
+
     rasa_host, web_host = host("RASA_HOST"), host("WEB_HOST")
     action_host = host("ACTION_HOST")
     rasa_port, action_port = port("RASA_PORT", 5005), port("ACTION_PORT", 5055)
@@ -241,9 +258,11 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         and _store_url("REDIS_URL", raw["REDIS_URL"], REDIS_SCHEMES, problems),
         rasa_auth_token=token,
         nlg_token=raw["NLG_TOKEN"],
+        metrics_token=raw["METRICS_TOKEN"],
         channel_secret=raw["CHANNEL_SECRET"],
         console_secret=raw["CONSOLE_SECRET"],
         console_secure_cookies=flag("CONSOLE_SECURE_COOKIES", not _is_loopback(web_host)),
+        log_format=choice("LOG_FORMAT", LOG_FORMATS),
         retention_days=days("RETENTION_DAYS", 30),
         content_gap_retention_days=days("CONTENT_GAP_RETENTION_DAYS", 90),
         handoff_retention_days=days("HANDOFF_RETENTION_DAYS", 90),

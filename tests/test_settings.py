@@ -42,6 +42,7 @@ def test_an_empty_variable_counts_as_unset():
         ("DIRECTORY_DATABASE_URL", "mysql://u:hunter2@db/wd", "postgresql+asyncpg://"),
         ("RASA_HOST", "0.0.0.0", "set RASA_AUTH_TOKEN"),
         ("WEB_HOST", "my host", "is not a host name"),
+        ("LOG_FORMAT", "yaml", "LOG_FORMAT='yaml' must be one of: text, json"),
     ],
 )
 def test_a_wrong_value_is_named_with_what_to_write(name, value, words):

@@ -5,25 +5,43 @@ user a pseudonymous sender id, and pass it to Rasa with the channel's metadata, 
 message per sender at a time and in the order they arrived, then hand the replies to the
 channel's delivery (inside the same turn, so a user's replies also go out in order).
 `push` sends to a user without a new message from them (a staff reply). While a person
-has a conversation (bot/handoff/), its messages go to them, not to Rasa.
+has a conversation (bot/handoff/), its messages go to them, not to Rasa. Each message is
+counted by channel and where it went, and the time to its replies is measured (Prometheus,
+served at /metrics by bot/web/metrics.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
+from prometheus_client import Counter, Histogram
 
 from bot.channels.messages import Inbound, Reply
 from bot.channels.pseudonyms import sender_id
-from bot.channels.rasa import RasaClient
+from bot.channels.rasa import RasaClient, RasaUnavailable
 from bot.channels.recent import RecentIds
 from bot.handoff.desk import HandoffDesk
 from bot.settings import Settings
 
 Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+
+MESSAGES = Counter(
+    "welcome_desk_gateway_messages_total",
+    "Users' messages the channel gateway passed on, by channel and where they went: "
+    "assistant, staff (a person has the conversation) or rasa_unavailable (not answered).",
+    ["channel", "outcome"],
+)
+REPLY_DURATION = Histogram(
+    "welcome_desk_gateway_reply_duration_seconds",
+    "Time from a user's message reaching the gateway to its replies going to the channel "
+    "(waiting for the same user's earlier messages included), by channel.",
+    ["channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
 
 
 class Gateway:
@@ -53,13 +71,20 @@ class Gateway:
     async def receive(self, inbound: Inbound, deliver: Deliver) -> None:
         """Pass one message to Rasa and its replies to `deliver`, after every earlier
         message of the same sender. Raises RasaUnavailable when Rasa does not answer."""
+        started = time.perf_counter()
         sender = self.sender(inbound.channel, inbound.user)
         async with self._turn(sender):
             kept = await self.desk.take(sender, inbound) if self.desk else None
             if kept is not None:
+                _count_reply(inbound.channel, "staff", started)
                 await deliver(kept)
                 return
-            replies = await self.rasa.send(sender, inbound.text, inbound.metadata())
+            try:
+                replies = await self.rasa.send(sender, inbound.text, inbound.metadata())
+            except RasaUnavailable:
+                MESSAGES.labels(inbound.channel, "rasa_unavailable").inc()
+                raise
+            _count_reply(inbound.channel, "assistant", started)
             await deliver(replies)
             if self.desk:
                 await self.desk.after_turn(sender, inbound, replies)
@@ -86,6 +111,11 @@ class Gateway:
                 del self._turns[sender]
             else:
                 self._turns[sender] = (lock, count - 1)
+
+
+def _count_reply(channel: str, outcome: str, started: float) -> None:
+    MESSAGES.labels(channel, outcome).inc()
+    REPLY_DURATION.labels(channel).observe(time.perf_counter() - started)
 
 
 # Where the web app keeps the gateway and the settings the channels were set up with

@@ -11,6 +11,9 @@ from bot.channels.messages import Reply, replies_from_rasa
 
 logger = logging.getLogger(__name__)
 
+# How long a readiness check waits for `GET /status`: a probe must answer quickly.
+STATUS_TIMEOUT_SECONDS = 2
+
 
 class RasaUnavailable(Exception):
     """Rasa could not be reached or did not answer; the user should try again soon."""
@@ -52,3 +55,24 @@ class RasaClient:
                 return intent.get("name"), float(intent.get("confidence") or 0.0)
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return None, 0.0
+
+    async def status(self) -> str:
+        """Whether Rasa can answer (`GET /status`): "ready" (its model is loaded), "no model
+        loaded", "RASA_AUTH_TOKEN refused", "answered HTTP <code>" or "not reachable"."""
+        params = {"token": self.token} if self.token else None
+        timeout = aiohttp.ClientTimeout(total=STATUS_TIMEOUT_SECONDS)
+        try:
+            async with self.http.get(
+                f"{self.url}/status", params=params, timeout=timeout
+            ) as response:
+                if response.status == 409:  # Rasa's answer while no model is loaded
+                    return "no model loaded"
+                if response.status in (401, 403):
+                    return "RASA_AUTH_TOKEN refused"
+                if response.status != 200:
+                    return f"answered HTTP {response.status}"
+                body = await response.json()
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return "not reachable"
+        loaded = isinstance(body, dict) and body.get("model_file")
+        return "ready" if loaded else "no model loaded"

@@ -11,7 +11,9 @@ from bot.channels.web import setup_channels
 from bot.console.web import setup_console
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
+from bot.web.health import setup_health
 from bot.web.housekeeping import housekeeping
+from bot.web.metrics import setup_metrics
 from bot.web.nlg import DOMAIN_RESPONSES_KEY, NLG_TOKEN_KEY
 from bot.web.routes import setup_routes
 
@@ -25,6 +27,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "client_max_size": DEFAULT_CLIENT_MAX_SIZE,
     # The Rasa server the channels talk to (default: RASA_URL, see bot.settings).
     "rasa_url": None,
+    # How long a readiness check (/readyz) is reused before Rasa and the database are asked
+    # again, in seconds.
+    "readiness_cache_seconds": 5,
 }
 
 # The settings the app was created with (DEFAULT_SETTINGS updated with the caller's).
@@ -39,7 +44,9 @@ def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
     found = read_settings()
     app[NLG_TOKEN_KEY] = found.resolved_nlg_token()
+    setup_metrics(app, found.metrics_token)
     setup_routes(app)
+    setup_health(app, float(merged["readiness_cache_seconds"]))
     setup_channels(app, found, merged["rasa_url"] or found.rasa_url)
     setup_console(app, found)
     app.cleanup_ctx.append(housekeeping)

@@ -16,6 +16,12 @@ Lists are joined for the language, and in right-to-left languages every left-to-
 (a Latin name, a phone number, a time) is isolated so that it keeps its direction. A
 placeholder with no value at all (no argument, no slot) gives a short apology instead of a
 broken sentence. Logs never contain conversation text.
+
+Each rendered response is counted by name and language (Prometheus; bot/web/metrics.py
+serves them), and so are the two answers that say the assistant did not understand: the
+fallback (`utter_default`, "please say it in other words") and the clarifying question
+(`utter_which_topic`, "which of these is your question about?"), both from
+action_fallback (actions/topics.py).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 
 from aiohttp import web
 from babel.numbers import format_decimal
+from prometheus_client import Counter
 
 from bot.channels.messages import CHANNELS
 from bot.i18n.catalog import gettext, resolve_language
@@ -48,6 +55,25 @@ from bot.i18n.service_card import card_lines, render_service_card
 from bot.i18n.service_details import render_service_details
 
 logger = logging.getLogger(__name__)
+
+RESPONSES_RENDERED = Counter(
+    "welcome_desk_responses_total",
+    "Responses the NLG endpoint rendered, by response name (domain.yml) and language.",
+    ["response", "language"],
+)
+FALLBACKS = Counter(
+    "welcome_desk_fallbacks_total",
+    "Messages the assistant did not understand and asked to rephrase (utter_default), by language.",
+    ["language"],
+)
+CLARIFICATIONS = Counter(
+    "welcome_desk_clarifications_total",
+    "Messages the assistant was unsure about and asked which topic they meant "
+    "(utter_which_topic), by language.",
+    ["language"],
+)
+# The responses that say the assistant did not understand, and what counts them.
+NOT_UNDERSTOOD = {"utter_default": FALLBACKS, "utter_which_topic": CLARIFICATIONS}
 
 # {response name: English text} from domain.yml; set by create_app.
 DOMAIN_RESPONSES_KEY = web.AppKey("domain_responses", Mapping)
@@ -121,9 +147,11 @@ async def handle_nlg(request: web.Request) -> web.Response:
     # answer a message in an unsupported language in English and in the city's language.
     lang = resolve_language(arguments.get("render_in") or slots.get("language"))
     channel = _channel(tracker)
-    return web.json_response(
-        render_response(template, lang, arguments, slots, name=name, channel=channel)
-    )
+    reply = render_response(template, lang, arguments, slots, name=name, channel=channel)
+    RESPONSES_RENDERED.labels(name, lang).inc()
+    if name in NOT_UNDERSTOOD:
+        NOT_UNDERSTOOD[name].labels(lang).inc()
+    return web.json_response(reply)
 
 
 def render_response(

@@ -1,4 +1,5 @@
-"""The web app's routes (the channels add theirs in bot/channels/web.py)."""
+"""The web app's routes (the channels add theirs in bot/channels/web.py, the health checks
+theirs in bot/web/health.py, the metrics theirs in bot/web/metrics.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,11 @@ from bot.web.demo_page import handle_demo_page
 from bot.web.nlg import handle_nlg
 
 
-async def handle_health(request: web.Request) -> web.Response:
-    """`GET /health`: the app is up."""
-    return web.json_response({"status": "ok"})
-
-
 def setup_routes(app: web.Application) -> None:
     """Add the routes to `app`."""
     app.add_routes(
         [
             web.post("/nlg", handle_nlg),
-            web.get("/health", handle_health),
             web.get("/", handle_demo_page),
         ]
     )

@@ -102,18 +102,22 @@ class Stack:
         return f"http://127.0.0.1:{self.ports['web']}"
 
     def start(self) -> None:
-        for name, command in supervised_commands().items():
-            with open(self.workdir / f"{name}.log", "wb") as log:
-                # The child keeps its own copy of the file descriptor. A session of its
-                # own: `stop` ends the server and anything it started together.
-                self.processes[name] = subprocess.Popen(
-                    command,
-                    cwd=REPO,
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+        for name in supervised_commands():
+            self.start_process(name)
+
+    def start_process(self, name: str) -> None:
+        """Start one process as `make run` does; its output goes on at the end of its log."""
+        with open(self.workdir / f"{name}.log", "ab") as log:
+            # The child keeps its own copy of the file descriptor. A session of its own:
+            # `stop` ends the server and anything it started together.
+            self.processes[name] = subprocess.Popen(
+                supervised_commands()[name],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def alive(self) -> dict[str, bool]:
         return {name: p.poll() is None for name, p in self.processes.items()}
@@ -121,11 +125,13 @@ class Stack:
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")[-3000:]
 
-    def stop(self) -> None:
-        for process in self.processes.values():
+    def stop(self, *names: str) -> None:
+        """Stop the processes called `names` (default: all of them)."""
+        stopping = [self.processes[name] for name in names or self.processes]
+        for process in stopping:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
+        for process in stopping:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -133,8 +139,9 @@ class Stack:
 
     async def wait_until_ready(self) -> None:
         """Return once all three answer (Rasa with its model loaded); raise if one died."""
+        token = self.env.get("RASA_AUTH_TOKEN")
         urls = [
-            f"{self.rasa}/status",
+            f"{self.rasa}/status" + (f"?token={token}" if token else ""),
             f"http://127.0.0.1:{self.ports['actions']}/health",
             f"{self.web}/health",
         ]
@@ -159,7 +166,7 @@ class Stack:
         except (aiohttp.ClientError, ValueError):
             return False
         # Rasa answers /status before its model is loaded; wait for the model.
-        return not url.endswith("/status") or bool(body.get("model_file"))
+        return "/status" not in url or bool(body.get("model_file"))
 
 
 @contextlib.contextmanager
