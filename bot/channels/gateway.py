@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import Counter, Histogram
@@ -80,7 +81,7 @@ class Gateway:
                 await deliver(kept)
                 return
             try:
-                replies = await self.rasa.send(sender, inbound.text, inbound.metadata())
+                replies = await self.rasa.send(sender, inbound.text, self._metadata(inbound))
             except RasaUnavailable:
                 MESSAGES.labels(inbound.channel, "rasa_unavailable").inc()
                 raise
@@ -88,6 +89,16 @@ class Gateway:
             await deliver(replies)
             if self.desk:
                 await self.desk.after_turn(sender, inbound, replies)
+
+    def _metadata(self, inbound: Inbound) -> dict[str, Any]:
+        """The metadata Rasa gets, with a pseudonym of the channel's message id: a message
+        sent again is answered once (bot/rasa_ext/once.py), and the channel's own ids (the
+        widget's conversation, WhatsApp's wamid) never reach Rasa."""
+        metadata = inbound.metadata()
+        if inbound.message_id:
+            key = f"{inbound.channel}:{inbound.message_id}"
+            metadata["message_id"] = sender_id(self.secret, "message", key)
+        return metadata
 
     async def push(
         self, channel: str, user: str, replies: Sequence[Reply], deliver: Deliver

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,6 +12,20 @@ from bot.channels.messages import Reply, replies_from_rasa
 
 logger = logging.getLogger(__name__)
 
+# A message nobody answered (a proxy's 502/503/504, a refused or dropped connection) is
+# sent again after RETRY_SECONDS, at most SEND_ATTEMPTS times in all.
+SEND_ATTEMPTS = 3
+RETRY_SECONDS = 0.5
+NOT_TAKEN = frozenset(
+    {
+        "HTTP 502",
+        "HTTP 503",
+        "HTTP 504",
+        "ClientConnectorError",
+        "ServerDisconnectedError",
+        "ClientOSError",
+    }
+)
 # How long a readiness check waits for `GET /status`: a probe must answer quickly.
 STATUS_TIMEOUT_SECONDS = 2
 
@@ -26,6 +41,20 @@ class RasaClient:
         self.http, self.url, self.token = http, url.rstrip("/"), token
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
+        """The replies to one message. A message with an id is sent again (up to
+        SEND_ATTEMPTS times) when no Rasa server took it or the one that did died: Rasa
+        answers an id it has seen with the replies it gave (bot/rasa_ext/once.py)."""
+        attempts = SEND_ATTEMPTS if metadata.get("message_id") else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._send_once(sender, text, metadata)
+            except RasaUnavailable as error:
+                if attempt == attempts or str(error) not in NOT_TAKEN:
+                    raise
+                await asyncio.sleep(RETRY_SECONDS)
+        raise AssertionError("unreachable")
+
+    async def _send_once(self, sender: str, text: str, metadata: dict[str, Any]) -> list[Reply]:
         params = {"token": self.token} if self.token else None
         payload = {"sender": sender, "message": text, "metadata": metadata}
         try:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import stat
 
+import aiohttp
+import pytest
+from aiohttp import web
+
 from bot.channels.gateway import Gateway
 from bot.channels.messages import Choice, Inbound, Reply, replies_from_rasa
 from bot.channels.pseudonyms import channel_secret, sender_id
-from bot.channels.rasa import RasaClient
+from bot.channels.rasa import RasaClient, RasaUnavailable
 from bot.channels.recent import RecentIds
 
 PHONE = "+4915112345678"
@@ -106,3 +110,38 @@ def test_rasa_output_becomes_replies_and_nothing_malformed_gets_through():
         Reply("What else?", (Choice("Hours", "/ask_hours"),)),
     ]
     assert replies_from_rasa({"not": "a list"}) == []
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_a_message_no_rasa_server_took_is_sent_again_with_its_id(aiohttp_server, status):
+    """Behind nginx, a Rasa server that died answers 502: the message goes again, with the
+    same id, and the user gets the answer (Rasa answers a known id once)."""
+    received = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        if len(received) == 1:
+            return web.Response(status=status)
+        return web.json_response([{"recipient_id": "x", "text": "Hallo!"}])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession() as http:
+        gateway = Gateway(RasaClient(http, str(server.make_url(""))), b"k" * 32)
+        delivered = []
+
+        async def deliver(replies):
+            delivered.extend(replies)
+
+        inbound = Inbound(channel="widget", user="u" * 16, text="Hallo", message_id="m-00000001")
+        await gateway.receive(inbound, deliver)
+        assert [reply.text for reply in delivered] == ["Hallo!"]
+        assert len(received) == 2
+        assert received[0]["metadata"]["message_id"] == received[1]["metadata"]["message_id"]
+
+        # Without an id a resend could be answered twice: it is not sent again.
+        received.clear()
+        with pytest.raises(RasaUnavailable):
+            await gateway.receive(Inbound(channel="widget", user="v" * 16, text="Hi"), deliver)
+        assert len(received) == 1

@@ -79,6 +79,9 @@ async def test_a_message_gets_the_replies_with_buttons_and_the_card(client, rasa
     # Rasa sees a pseudonym, never the widget's own id.
     assert sent["sender"].startswith("widget-") and CONVERSATION not in sent["sender"]
     assert sent["message"] == "Wo kann ich mich anmelden?"
+    # The message's id travels as a pseudonym too (Rasa answers a resend once).
+    message_id = sent["metadata"].pop("message_id")
+    assert message_id.startswith("message-") and CONVERSATION not in message_id
     assert sent["metadata"] == {"channel": "widget", "city": "dortmund"}
 
 
@@ -92,6 +95,7 @@ async def test_the_picked_language_and_a_shared_position_travel_as_metadata(clie
     assert (await client.post("/channels/widget/messages", json=body)).status == 200
     (sent,) = rasa.received
     assert sent["message"] == "/inform_location"
+    assert sent["metadata"].pop("message_id").startswith("message-")
     assert sent["metadata"] == {
         "channel": "widget",
         "language": "uk",

@@ -426,3 +426,21 @@ async def test_a_first_question_names_the_right_office_first(
 ):
     answer = joined(await say(stack, question))
     assert first_office_named(answer, city, language) in first_offices, answer
+
+
+async def test_a_message_sent_again_with_its_id_is_answered_once(stack: Stack):
+    """The gateway sends a message again when the Rasa server that took it died; the
+    conversation keeps it once and the user gets the same answer (bot/rasa_ext/once.py)."""
+    sender = str(uuid.uuid4())
+    question = "Wo kann ich mich in Dortmund anmelden?"
+    first = await say(stack, question, sender, message_id="message-1")
+    again = await say(stack, question, sender, message_id="message-1")
+    assert "Bürgerdienste" in joined(first)
+    assert again == first
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{stack.rasa}/conversations/{sender}/tracker") as response:
+            events = (await response.json())["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == [question]
+    # A new id is a new message.
+    third = await say(stack, question, sender, message_id="message-2")
+    assert "Bürgerdienste" in joined(third)

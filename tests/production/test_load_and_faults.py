@@ -6,9 +6,10 @@ killed. Each conversation's transcript in Rasa's store must hold every turn that
 answered exactly once, in the order sent. The numbers go to reports/production-load.json
 and are printed (`pytest -s`).
 
-The client acts as the channels' gateway would: it sends a conversation's next message
-when the last is answered, and sends a message again only if it never reached a server
-(nginx answered 502 or the connection failed).
+The client is the channels' gateway's own (bot/channels/rasa.py): it sends a
+conversation's next message when the last is answered, each with an id, and sends a message
+again when no Rasa server took it or the one that had it died (nginx answers 502); Rasa
+answers an id it has seen once (bot/rasa_ext/once.py).
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.conversations import WELCOME_DESK_CONVERSATIONS, Conversation
-from bench.load import TIMEOUT, timed_turn
+from bench.load import TIMEOUT
 from bench.stats import latency_summary
+from bot.channels.rasa import RasaClient, RasaUnavailable
 from tests.support.production import ReplicatedStack
 from tests.support.stack import REPO
 
 pytestmark = pytest.mark.e2e
 
 REPORT = REPO / "reports" / "production-load.json"
-ATTEMPTS = 3
 
 
 @dataclass
@@ -45,9 +46,9 @@ class Run:
     sent: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    retries: int = 0
     apologies: int = 0
     seconds: float = 0.0
+    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict:
         answered = len(self.latencies_ms)
@@ -58,50 +59,57 @@ class Run:
             "latency ms": latency_summary(self.latencies_ms),
             "errors": len(self.errors),
             "first errors": self.errors[:5],
-            "sent again (never reached a server)": self.retries,
             "answered 'please try again'": self.apologies,
             "seconds": round(self.seconds, 1),
+            "CPU ms per message, by process": self.cpu_ms_per_message,
         }
 
 
 async def converse(
     http: aiohttp.ClientSession, rasa: str, conversation: Conversation, run: Run
 ) -> None:
+    """One user's turns through the gateway's own Rasa client (bot/channels/rasa.py), which
+    sends a message again, with its id, when no Rasa server took it."""
+    client = RasaClient(http, rasa)
     sender = f"load-{uuid.uuid4()}"
-    for turn in conversation.turns:
-        for attempt in range(ATTEMPTS):
-            ms, wrong, replies = await timed_turn(http, rasa, conversation, sender, turn)
-            unreached = wrong and ("status 502" in wrong or "ClientConnector" in wrong)
-            if unreached and attempt + 1 < ATTEMPTS:
-                run.retries += 1
-                await asyncio.sleep(0.5)
-                continue
-            break
-        if wrong:
-            run.errors.append(wrong)
+    for number, turn in enumerate(conversation.turns):
+        metadata = {**conversation.metadata, "message_id": f"{sender}-{number}"}
+        started = time.perf_counter()
+        try:
+            replies = await client.send(sender, turn, metadata)
+        except RasaUnavailable as error:
+            run.errors.append(f"{error} on {turn[:40]!r}")
             return  # the user would not go on with the next turn
+        run.latencies_ms.append((time.perf_counter() - started) * 1000)
         run.sent[sender].append(turn)
-        run.latencies_ms.append(ms)
-        run.apologies += any("try again in a moment" in (r.get("text") or "") for r in replies)
+        run.apologies += any("try again in a moment" in reply.text for reply in replies)
 
 
 async def load(stack: ReplicatedStack, conversations: int, during=None) -> Run:
     """`conversations` at once, each one of the scripted conversations; `during` (a
     coroutine function) runs alongside."""
     run = Run()
-    mix = [WELCOME_DESK_CONVERSATIONS[i % len(WELCOME_DESK_CONVERSATIONS)] for i in range(conversations)]
+    cpu_before = stack.cpu_seconds()
+    scripts = WELCOME_DESK_CONVERSATIONS
+    mix = [scripts[i % len(scripts)] for i in range(conversations)]
     connector = aiohttp.TCPConnector(limit=conversations)
     async with aiohttp.ClientSession(connector=connector, timeout=TIMEOUT) as http:
         start = time.perf_counter()
         work = [converse(http, stack.rasa, c, run) for c in mix]
         await asyncio.gather(*work, *([during()] if during else []))
         run.seconds = time.perf_counter() - start
+    answered = max(len(run.latencies_ms), 1)
+    run.cpu_ms_per_message = {
+        name: round((seconds - cpu_before.get(name, 0.0)) * 1000 / answered, 1)
+        for name, seconds in stack.cpu_seconds().items()
+    }
     return run
 
 
 async def transcripts(stack: ReplicatedStack, senders) -> dict[str, list[str]]:
     """The user messages of each conversation in Rasa's store, in the order it kept them."""
-    engine = create_async_engine(stack.tracker_store_url.replace("postgresql:", "postgresql+asyncpg:"))
+    url = stack.tracker_store_url.replace("postgresql:", "postgresql+asyncpg:")
+    engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(
@@ -132,15 +140,21 @@ def check_transcripts(run: Run, kept: dict[str, list[str]]) -> dict[str, int]:
     return {name: problems[name] for name in ("lost", "duplicated", "out of order")}
 
 
-def replica_shares(stack: ReplicatedStack) -> dict[str, int]:
-    """How many requests nginx passed to each Rasa server (its access log)."""
+def nginx_log(stack: ReplicatedStack) -> tuple[dict[str, int], dict[str, int]]:
+    """From nginx's access log (read since the last call): how many requests each Rasa
+    server got, and how many requests got each status."""
     names = {f"127.0.0.1:{stack.ports[n]}": n for n in stack.ports if n.startswith("rasa-")}
-    shares = Counter()
-    for line in (stack.workdir / "nginx-rasa.log").read_text().splitlines():
-        for address in line.split(", "):
-            if address.split()[0] in names:
-                shares[names[address.split()[0]]] += 1
-    return dict(shares)
+    shares, statuses = Counter(), Counter()
+    log = stack.workdir / "nginx-rasa.log"
+    lines = log.read_text().splitlines()
+    log.write_text("")
+    for line in lines:
+        *addresses, status = line.replace(",", " ").split()
+        statuses[status] += 1
+        for address in addresses:
+            if address in names:
+                shares[names[address]] += 1
+    return dict(shares), dict(statuses)
 
 
 @pytest.fixture(scope="module")
@@ -166,12 +180,17 @@ def test_200_conversations_at_once_lose_duplicate_and_reorder_no_turn(stack, rep
     run = asyncio.run(load(stack, 200))
     kept = asyncio.run(transcripts(stack, run.sent))
     problems = check_transcripts(run, kept)
-    report["200 conversations"] = {**run.summary(), **problems, "per Rasa server": replica_shares(stack)}
+    shares, statuses = nginx_log(stack)
+    report["200 conversations"] = {
+        **run.summary(),
+        **problems,
+        "requests per Rasa server": shares,
+        "statuses": statuses,
+    }
 
     assert run.errors == []
     assert len(run.sent) == 200
     assert problems == {"lost": 0, "duplicated": 0, "out of order": 0}
-    shares = replica_shares(stack)
     assert len(shares) == 2 and min(shares.values()) > 0.3 * sum(shares.values()), shares
 
 
@@ -185,9 +204,11 @@ def test_a_rasa_server_and_an_action_server_killed_under_load(stack, report):
     run = asyncio.run(load(stack, 60, during=faults))
     kept = asyncio.run(transcripts(stack, run.sent))
     problems = check_transcripts(run, kept)
+    _, statuses = nginx_log(stack)
     report["60 conversations, a Rasa server and an action server killed"] = {
         **run.summary(),
         **problems,
+        "statuses": statuses,
     }
 
     assert run.errors == []

@@ -165,6 +165,14 @@ class LocalPostgres:
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.workdir = None
 
+    @property
+    def postmaster_pid(self) -> int | None:
+        """The server's main process (its backends are its children), while it runs."""
+        try:
+            return int((self.workdir / "data" / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, TypeError, ValueError, IndexError):
+            return None
+
     @staticmethod
     def _kill_postmaster(data: Path) -> None:
         """The last resort: the server this script started, by the pid in its own folder."""

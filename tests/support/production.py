@@ -25,6 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.profile import cpu_seconds
 from bot.directory.db import dispose_engines, get_engine, session_maker
 from bot.directory.loader import load_files, sample_files
 from bot.directory.migrate import upgrade_async
@@ -48,6 +49,13 @@ http {{
   log_format upstream '$upstream_addr $status';
   client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
   fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+  # Bodies stay in memory (an action call carries the conversation): no temporary files,
+  # which nginx's workers could not write in the test's private folder anyway.
+  client_body_buffer_size 4m;
+  client_max_body_size 16m;
+  proxy_request_buffering off;
+  proxy_buffer_size 64k;
+  proxy_buffers 64 64k;
   proxy_http_version 1.1;
   proxy_set_header Connection "";
   proxy_read_timeout 120s;
@@ -125,7 +133,7 @@ class ReplicatedStack:
     def _start_nginx(self) -> None:
         def servers(kind: str) -> str:
             ports = [self.ports[f"{kind}-{i}"] for i in range(1, REPLICAS + 1)]
-            return " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in ports)
+            return " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports)
 
         conf = self.workdir / "nginx.conf"
         conf.write_text(
@@ -166,6 +174,20 @@ class ReplicatedStack:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time each process (with its children) has used so far, PostgreSQL and Redis
+        included."""
+        found = {
+            name: cpu_seconds(process.pid)
+            for name, process in self.processes.items()
+            if process.poll() is None
+        }
+        if self.redis.process is not None:
+            found["redis"] = cpu_seconds(self.redis.process.pid)
+        if self.postgres.postmaster_pid:
+            found["postgres"] = cpu_seconds(self.postgres.postmaster_pid)
+        return found
+
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")[-3000:]
 
@@ -189,7 +211,7 @@ class ReplicatedStack:
         for process in self.processes.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for name, process in self.processes.items():
+        for process in self.processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
