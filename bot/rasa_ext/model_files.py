@@ -110,6 +110,10 @@ def _estimator(part: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
     """The fitted estimator `_state` described, its attributes set from the arrays."""
     if part["class"] == "TfidfVectorizer":
         params = {**part["params"], "ngram_range": tuple(part["params"]["ngram_range"])}
+        # Plain data cannot name a function, but these parameters would make the vectorizer
+        # open each message's text as a file name or call a string: not from our training.
+        if params["input"] != "content" or params["preprocessor"] or params["tokenizer"]:
+            raise ValueError("a vectorizer that reads files or calls functions is not loaded")
         vectorizer = TfidfVectorizer(
             **params, dtype=np.dtype(part["dtype"]).type, vocabulary=part["vocabulary"]
         )

@@ -207,6 +207,16 @@ def test_a_damaged_file_is_named_with_what_to_do(tmp_path):
         load_intent_classifier(tmp_path)
 
 
+def test_a_vectorizer_told_to_read_files_is_refused(tmp_path):
+    train_intent_classifier(tmp_path, list(EXAMPLES))
+    path = tmp_path / "intent" / "intent_classifier.json"
+    state = json.loads(path.read_text("utf-8"))
+    state["estimators"]["word"]["params"]["input"] = "filename"  # would open /etc/passwd
+    path.write_text(json.dumps(state), "utf-8")
+    with pytest.raises(ModelFileError, match=r"reads files or calls functions"):
+        load_intent_classifier(tmp_path)
+
+
 def test_a_classifier_trained_without_intents_loads_and_leaves_messages_alone(tmp_path):
     train_intent_classifier(tmp_path, [])
     (message,) = load_intent_classifier(tmp_path).process([Message({TEXT: "hallo"})])
