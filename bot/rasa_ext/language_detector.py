@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import joblib
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -22,13 +21,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from bot.languages import SUPPORTED_LANGUAGES
+from bot.rasa_ext.model_files import load_estimators, save_estimators
 from bot.rasa_ext.normalizer import MAX_MESSAGE_CHARS
 
 LANGUAGE = "language"
-CLASSIFIER_FILE = "language_classifier.joblib"
+CLASSIFIER_FILES = "language_classifier"  # .json and .npz (bot/rasa_ext/model_files.py)
 # Below this, our classifier has not seen anything like the message.
 OURS_SURE = 0.6
 # Lingua this sure of a language we cannot chat in outweighs our classifier unless that is
@@ -122,9 +122,10 @@ class LanguageDetector(GraphComponent):
     ) -> LanguageDetector:
         try:
             with model_storage.read_from(resource) as directory:
-                classifier = joblib.load(directory / CLASSIFIER_FILE)
-        except (ValueError, FileNotFoundError):
-            classifier = None  # not trained (e.g. an NLU-less model): lingua alone
+                steps = load_estimators(directory, CLASSIFIER_FILES)
+        except ValueError:
+            steps = None  # not trained (e.g. an NLU-less model): lingua alone
+        classifier = Pipeline(list(steps.items())) if steps else None
         return cls(config, model_storage, resource, classifier)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -133,7 +134,7 @@ class LanguageDetector(GraphComponent):
             *language_training_examples(Path(self._config["language_data"]), self._supported)
         )
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._classifier, directory / CLASSIFIER_FILE)
+            save_estimators(directory, CLASSIFIER_FILES, dict(self._classifier.steps))
         return self._resource
 
     def detect(self, text: str | None) -> dict[str, Any]:
