@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.console import accounts
 from bot.console.access import city_for, service_for, token_user
 from bot.console.models import ROLES, StaffUser
+from bot.console.security import DATABASE_DOWN
 from bot.directory.data_file import (
     DirectoryFileError,
     OrganizationEntry,
@@ -152,6 +153,14 @@ async def api_errors(request: web.Request, handler):  # noqa: ANN001, ANN201
         response = _json_error(error.status, error.reason, detail, error.headers)
     except asyncio.CancelledError:
         raise
+    except DATABASE_DOWN as error:
+        log.error("the API: the directory database failed: %s", type(error).__name__)
+        response = _json_error(
+            503,
+            "service unavailable",
+            "the directory database cannot be reached; nothing was changed. Try again later.",
+            {"Retry-After": "60"},
+        )
     except Exception:
         log.exception("the API failed on %s %s", request.method, request.path)
         response = _json_error(500, "internal server error", "the server failed; it is logged")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
+import logging
 import secrets
 import time
 from collections import OrderedDict, deque
@@ -20,8 +22,10 @@ from aiohttp import web
 from aiohttp_session import get_session
 from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.pseudonyms import channel_secret
+from bot.console.i18n import L_, best_language, gettext
 from bot.settings import REPO_ROOT, Settings
 
 COOKIE_NAME = "wd_console"
@@ -45,6 +49,8 @@ CONSOLE_HEADERS = {
 }
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+logger = logging.getLogger(__name__)
 
 
 def setup_sessions(app: web.Application, found: Settings) -> None:
@@ -106,8 +112,39 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
     except web.HTTPException as error:
         error.headers.update(CONSOLE_HEADERS)
         raise
+    except DATABASE_DOWN as error:
+        # Every write is one transaction, so a failed one has changed nothing.
+        logger.error("console: the directory database failed: %s", type(error).__name__)
+        response = database_down_page(request)
     response.headers.update(CONSOLE_HEADERS)
     return response
+
+
+# Errors of an unreachable or failing database (SQLAlchemy's, or the driver's connection
+# errors: refused, reset, timed out).
+DATABASE_DOWN = (SQLAlchemyError, OSError, TimeoutError)
+CONSOLE_TITLE = L_("Staff console")
+DATABASE_DOWN_TEXT = L_(
+    "The directory database cannot be reached right now, so this page cannot be shown "
+    "and nothing was saved. Please try again in a minute; if it lasts, tell your IT team."
+)
+
+
+def database_down_page(request: web.Request) -> web.Response:
+    """503 with a short page in the staff's language (no template: the page must not
+    need the database)."""
+    lang = best_language(request.headers.get("Accept-Language"))
+    text = html.escape(gettext(lang, DATABASE_DOWN_TEXT))
+    title = html.escape(gettext(lang, CONSOLE_TITLE)) + " · Welcome Desk"
+    body = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p></main>"
+        "</body></html>"
+    )
+    return web.Response(
+        status=503, text=body, content_type="text/html", headers={"Retry-After": "60"}
+    )
 
 
 class LoginLimiter:
