@@ -55,8 +55,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 ROUTE = "/webhooks/whatsapp"
-# Meta's notifications are a few kilobytes; anything much larger is not from Meta.
-MAX_BODY_BYTES = 1024 * 1024
 # How long a stopping app waits for answers still being sent.
 SHUTDOWN_WAIT_SECONDS = 5.0
 GRAPH_TIMEOUT_SECONDS = 30
@@ -261,12 +259,9 @@ def verification_answer(query: Any, verify_token: str) -> web.Response:
 
 
 async def notification_answer(request: web.Request, app_secret: str) -> web.Response:
-    """Check a notification's size and signature, start handling it, answer at once."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return web.Response(status=413, text="The notification is too large.")
-    body = await _body_up_to(request, MAX_BODY_BYTES)
-    if body is None:
-        return web.Response(status=413, text="The notification is too large.")
+    """Check a notification's signature, start handling it, answer at once (its size is
+    checked before: bot/web/body_limits.py)."""
+    body = await request.read()
     if not signature_is_valid(app_secret, body, request.headers.get(SIGNATURE_HEADER)):
         logger.warning("WhatsApp webhook: a POST without a valid signature was refused.")
         return web.Response(status=403, text=f"Missing or wrong {SIGNATURE_HEADER}.")
@@ -277,17 +272,6 @@ async def notification_answer(request: web.Request, app_secret: str) -> web.Resp
         return web.Response(status=400, text="The body is not JSON.")
     request.app[WHATSAPP_KEY].accept(payload)
     return web.Response(text="OK")
-
-
-async def _body_up_to(request: web.Request, limit: int) -> bytes | None:
-    """The raw body, or None once it grows past `limit` (before anything is parsed)."""
-    chunks, size = [], 0
-    while chunk := await request.content.read(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _finish(channel: WhatsAppChannel) -> None:

@@ -32,8 +32,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "widget"
 WIDGET_JS = Path(__file__).resolve().parents[1] / "web" / "static" / "widget.js"
-# 2,000 characters as JSON: up to 6 bytes each ("\u0627"), and the other fields.
-MAX_BODY_BYTES = 16 * 1024
 MAX_PAYLOAD_CHARS = 500
 CONVERSATION = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -70,7 +68,10 @@ def setup(app: web.Application) -> None:
 
     app.on_shutdown.append(end_event_streams)
     app.router.add_get("/widget.js", handle_widget_js)
-    routes = web.Application(middlewares=[allow_any_origin])
+    routes = web.Application(middlewares=[answer_preflight])
+    # On every answer of these routes, also one made before their handlers ran (a body
+    # too large, bot/web/body_limits.py), so that the widget can read it.
+    routes.on_response_prepare.append(allow_any_origin)
     routes.add_routes(
         [
             web.post("/messages", handle_message),
@@ -151,7 +152,6 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
             "Content-Type": "text/event-stream",
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",  # nginx: pass each event on at once
-            **CORS_HEADERS,
         }
     )
     await response.prepare(request)
@@ -171,12 +171,9 @@ async def handle_texts(request: web.Request) -> web.Response:
 
 
 async def read_message(request: web.Request) -> tuple[str, str, Inbound]:
-    """The conversation, the message id and the message of a widget's POST."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise _too_large()
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise _too_large()
+    """The conversation, the message id and the message of a widget's POST (its size is
+    checked before: bot/web/body_limits.py)."""
+    body = await request.read()
     try:
         fields = json.loads(body)
     except ValueError:
@@ -247,18 +244,11 @@ def _point(value: object) -> tuple[float, float]:
     return float(latitude), float(longitude)
 
 
-def _too_large() -> BadMessage:
-    return BadMessage(
-        f"The request is larger than {MAX_BODY_BYTES:,} bytes; a message may have at most "
-        f"{MAX_MESSAGE_CHARS:,} characters.",
-        code="too_long",
-        status=413,
-    )
-
-
 def error_response(status: int, code: str, message: str) -> web.Response:
     """`{"error": …, "code": …}`: the widget shows its own translated text for `code`
-    (too_long, unavailable, refused) and `error` says in English what was wrong."""
+    (too_long, unavailable, refused) and `error` says in English what was wrong. (A body
+    larger than the route takes gets 413 before this code runs: the widget shows its
+    too_long text then.)"""
     return web.json_response({"error": message, "code": code}, status=status)
 
 
@@ -272,15 +262,13 @@ PREFLIGHT_HEADERS = {
 
 
 @web.middleware
-async def allow_any_origin(request: web.Request, handler) -> web.StreamResponse:
-    """CORS for the widget's routes: any page may embed the widget; no cookies are used."""
+async def answer_preflight(request: web.Request, handler) -> web.StreamResponse:
+    """CORS preflight for the widget's routes: any page may embed the widget."""
     if request.method == "OPTIONS":
         return web.Response(status=204, headers=PREFLIGHT_HEADERS)
-    try:
-        response = await handler(request)
-    except web.HTTPException as error:
-        error.headers.update(CORS_HEADERS)
-        raise
-    if not response.prepared:
-        response.headers.update(CORS_HEADERS)
-    return response
+    return await handler(request)
+
+
+async def allow_any_origin(request: web.Request, response: web.StreamResponse) -> None:
+    """CORS for the widget's routes: any page may read their answers; no cookies are used."""
+    response.headers.update(CORS_HEADERS)

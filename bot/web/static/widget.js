@@ -646,6 +646,8 @@
       });
       if (response.ok) return { kind: "answered", replies: answer.replies || [] };
       if (response.status === 503) return { kind: "unavailable" };
+      // Larger than the web app takes (it answers before reading the body).
+      if (response.status === 413) return { kind: "refused", code: "too_long" };
       if (response.status >= 500) return { kind: "network", wait: 5000 };
       return { kind: "refused", code: answer.code };
     } finally {
