@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.channels.gateway import GATEWAY_KEY
 from bot.channels.messages import Inbound, Reply
 from bot.channels.rasa import RasaUnavailable
+from bot.channels.rate_limits import RateLimited
 from bot.channels.widget_answers import RecentAnswers
 from bot.channels.widget_events import EventStreams
 from bot.channels.widget_texts import MAX_MESSAGE_CHARS, preferred_language, widget_texts
@@ -113,18 +114,14 @@ async def handle_message(request: web.Request) -> web.Response:
     answer = widget.answers.find(conversation, message_id)
     if answer is None:
         gateway = request.config_dict[GATEWAY_KEY]
-        if gateway.is_repeat(inbound):
-            # Answered longer ago than the answers are kept: the widget has it already.
-            return web.json_response({"replies": [], "repeat": True})
 
-        async def make_answer() -> Sequence[Reply]:
+        async def make_answer() -> Sequence[Reply] | None:
             answered: list[Reply] = []
 
             async def deliver(replies: Sequence[Reply]) -> None:
                 answered.extend(replies)
 
-            await gateway.receive(inbound, deliver)
-            return answered
+            return answered if await gateway.receive(inbound, deliver) else None
 
         answer = widget.answers.start(conversation, message_id, make_answer)
     try:
@@ -134,6 +131,18 @@ async def handle_message(request: web.Request) -> web.Response:
         return error_response(
             503, "unavailable", "The assistant is not available right now. Try again in a minute."
         )
+    except RateLimited as limited:
+        return error_response(
+            429,
+            "rate_limited",
+            f"Too many messages from this conversation or address: try again in "
+            f"{limited.retry_after} seconds.",
+            headers={"Retry-After": str(limited.retry_after)},
+        )
+    if replies is None:
+        # Answered longer ago than the answers are kept (or by another replica of the web
+        # app): the widget has it already.
+        return web.json_response({"replies": [], "repeat": True})
     return web.json_response({"replies": [reply.as_json() for reply in replies]})
 
 
@@ -204,6 +213,7 @@ async def read_message(request: web.Request) -> tuple[str, str, Inbound]:
         city=city,
         language=language,
         location=location,
+        address=request.remote,
     )
     return conversation, message_id, inbound
 
@@ -244,12 +254,14 @@ def _point(value: object) -> tuple[float, float]:
     return float(latitude), float(longitude)
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     """`{"error": …, "code": …}`: the widget shows its own translated text for `code`
-    (too_long, unavailable, refused) and `error` says in English what was wrong. (A body
-    larger than the route takes gets 413 before this code runs: the widget shows its
-    too_long text then.)"""
-    return web.json_response({"error": message, "code": code}, status=status)
+    (too_long, unavailable, rate_limited, refused) and `error` says in English what was
+    wrong. (A body larger than the route takes gets 413 before this code runs: the widget
+    shows its too_long text then.)"""
+    return web.json_response({"error": message, "code": code}, status=status, headers=headers)
 
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}

@@ -151,6 +151,6 @@ class LoginLimiter:
 
 
 def client_address(request: web.Request) -> str:
-    """The client's address for rate limits (the direct peer: a proxy in front must
-    be trusted explicitly, which the production profile does)."""
+    """The client's address for rate limits (behind a trusted proxy, the address it
+    forwarded: bot/web/client_address.py)."""
     return request.remote or "unknown"

@@ -12,6 +12,7 @@ from bot.console.web import setup_console
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
 from bot.web.body_limits import OTHER_ROUTES, limit_bodies
+from bot.web.client_address import forwarded_client
 from bot.web.health import setup_health
 from bot.web.housekeeping import housekeeping
 from bot.web.metrics import setup_metrics
@@ -35,12 +36,15 @@ SETTINGS_KEY = web.AppKey("settings", dict)
 def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     """Create the web app; `settings` override DEFAULT_SETTINGS."""
     merged = {**DEFAULT_SETTINGS, **(settings or {})}
+    found = read_settings()
     # Before the others (but the metrics', which only counts): every other middleware and
-    # handler sees the route's body limit (bot/web/body_limits.py).
-    app = web.Application(client_max_size=OTHER_ROUTES, middlewares=[limit_bodies])
+    # handler sees the client's address and the route's body limit (bot/web/body_limits.py).
+    app = web.Application(
+        client_max_size=OTHER_ROUTES,
+        middlewares=[limit_bodies, forwarded_client(found.trusted_proxy_networks)],
+    )
     app[SETTINGS_KEY] = merged
     app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
-    found = read_settings()
     app[NLG_TOKEN_KEY] = found.resolved_nlg_token()
     setup_metrics(app, found.metrics_token)
     setup_routes(app)
