@@ -26,6 +26,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 TRACKER_STORE_SCHEMES = ("sqlite", "postgresql", "redis", "rediss")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Loopback: a reverse proxy on the same machine.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1"
 
 # The variables, each read only here (the README's configuration table lists them).
 NAMES = (
@@ -41,6 +44,9 @@ NAMES = (
     "DIRECTORY_DATABASE_URL",
     "RASA_TRACKER_STORE_URL",
     "REDIS_URL",
+    "TRUSTED_PROXIES",
+    "MESSAGES_PER_MINUTE_PER_SENDER",
+    "MESSAGES_PER_MINUTE_PER_ADDRESS",
     "RASA_AUTH_TOKEN",
     "NLG_TOKEN",
     "METRICS_TOKEN",
@@ -105,6 +111,13 @@ class Settings:
     # Redis for the locks, de-duplication and rate limits shared by several processes;
     # unset: one machine, kept in each process.
     redis_url: str | None
+    # The reverse proxies in front of the web app whose X-Forwarded-For names the client
+    # (bot/web/client_address.py): addresses and networks, comma-separated.
+    trusted_proxies: str
+    # How many messages one user may send per minute, on any channel; and how many the
+    # widget takes per minute from one client address (WhatsApp's all come from Meta).
+    messages_per_minute_per_sender: int
+    messages_per_minute_per_address: int
     rasa_auth_token: str | None  # when set, Rasa's HTTP API requires ?token=...
     # What Rasa shows the web app's response renderer (/nlg); unset: var/nlg-token.
     nlg_token: str | None
@@ -135,6 +148,10 @@ class Settings:
     whatsapp_access_token: str | None
     whatsapp_phone_number_id: str | None
     whatsapp_api_base_url: str
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return _networks(self.trusted_proxies)
 
     @property
     def whatsapp_enabled(self) -> bool:
@@ -221,6 +238,18 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
             return choices[0]
         return value
 
+    def per_minute(name: str, default: int) -> int:
+        text = raw[name]
+        if text is None:
+            return default
+        if not text.isdigit() or not 1 <= int(text) <= 100_000:
+            problems.append(
+                f"{name}={text!r} must be a number of messages per minute (1 to 100000), "
+                f"e.g. {default}"
+            )
+            return default
+        return int(text)
+
     rasa_host, web_host = host("RASA_HOST"), host("WEB_HOST")
     action_host = host("ACTION_HOST")
     rasa_port, action_port = port("RASA_PORT", 5005), port("ACTION_PORT", 5055)
@@ -256,6 +285,9 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
         ),
         redis_url=raw["REDIS_URL"]
         and _store_url("REDIS_URL", raw["REDIS_URL"], REDIS_SCHEMES, problems),
+        trusted_proxies=_trusted_proxies(raw["TRUSTED_PROXIES"], problems),
+        messages_per_minute_per_sender=per_minute("MESSAGES_PER_MINUTE_PER_SENDER", 20),
+        messages_per_minute_per_address=per_minute("MESSAGES_PER_MINUTE_PER_ADDRESS", 120),
         rasa_auth_token=token,
         nlg_token=raw["NLG_TOKEN"],
         metrics_token=raw["METRICS_TOKEN"],
@@ -286,6 +318,28 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _networks(text: str) -> tuple[IPNetwork, ...]:
+    """ "10.0.0.0/8, 192.168.1.5" -> the networks (one address is a network of one)."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    )
+
+
+def _trusted_proxies(value: str | None, problems: list[str]) -> str:
+    if value is None:
+        return DEFAULT_TRUSTED_PROXIES
+    try:
+        if not _networks(value):
+            raise ValueError
+    except ValueError:
+        problems.append(
+            f"TRUSTED_PROXIES={value!r} must be addresses or networks, comma-separated, "
+            f"e.g. {DEFAULT_TRUSTED_PROXIES} or 172.16.0.0/12"
+        )
+        return DEFAULT_TRUSTED_PROXIES
+    return value
 
 
 def _database_url(value: str | None, problems: list[str]) -> str:

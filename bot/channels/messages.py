@@ -13,6 +13,11 @@ CHANNELS = ("widget", "whatsapp")
 
 # TRANSLATOR: Above a message that a member of staff wrote (not the assistant).
 FROM_STAFF = N_("From the welcome centre's team")
+# TRANSLATOR: The user sent more messages in one minute than the assistant reads.
+# TRANSLATOR: This message was not read; after a minute the user can send it again.
+TOO_MANY_MESSAGES = N_(
+    "You sent many messages in a short time. Please wait a minute and send your message again."
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class Inbound:
     city: str | None = None  # a city slug the channel knows (the widget's page)
     language: str | None = None  # a language the user picked in the channel's menu
     location: tuple[float, float] | None = None  # a position the user shared
+    # The client's IP address, where it is the user's own (the widget): for the rate limit
+    # per address; never logged, never sent to Rasa.
+    address: str | None = None
 
     def metadata(self) -> dict[str, Any]:
         """The message metadata Rasa gets (see actions/context.py)."""

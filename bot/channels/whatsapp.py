@@ -6,8 +6,11 @@ WHATSAPP_PHONE_NUMBER_ID are set (bot/settings.py); otherwise the route does not
 (404) and the start log says so once. `GET` answers Meta's verification handshake; every
 `POST` must carry Meta's signature of its raw body, is answered 200 at once, and its
 messages are handled in the background, one at a time per user and in order (the
-gateway's turn). Phone numbers stay in this process's memory (whatsapp_senders.py):
-Rasa and the logs only see the gateway's pseudonymous sender id, and logs carry no text.
+gateway's turn). A user over the rate limit (MESSAGES_PER_MINUTE_PER_SENDER; all requests
+come from Meta's servers, so there is no limit per address) is told once to wait a
+minute, and those messages never reach Rasa. Phone numbers stay in this process's memory
+(whatsapp_senders.py): Rasa and the logs only see the gateway's pseudonymous sender id,
+and logs carry no text.
 
 A sender this process has not seen before gets the list of languages after their first
 answer (unless that answer offers the languages itself, or they just chose one): no
@@ -29,8 +32,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.gateway import CHANNEL_SETTINGS_KEY, GATEWAY_KEY, Gateway
-from bot.channels.messages import Inbound, Reply
+from bot.channels.messages import TOO_MANY_MESSAGES, Inbound, Reply
 from bot.channels.rasa import RasaUnavailable
+from bot.channels.rate_limits import RateLimited
 from bot.channels.whatsapp_client import GraphClient, GraphError
 from bot.channels.whatsapp_render import (
     ONLY_TEXT,
@@ -55,8 +59,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 ROUTE = "/webhooks/whatsapp"
-# Meta's notifications are a few kilobytes; anything much larger is not from Meta.
-MAX_BODY_BYTES = 1024 * 1024
 # How long a stopping app waits for answers still being sent.
 SHUTDOWN_WAIT_SECONDS = 5.0
 GRAPH_TIMEOUT_SECONDS = 30
@@ -96,33 +98,43 @@ class WhatsAppChannel:
         """Handle one user message. Nothing is awaited before the gateway's turn is joined,
         so messages started in arrival order are answered in that order."""
         sender_id = self.gateway.sender(CHANNEL, message.phone)
-        probe = Inbound(CHANNEL, message.phone, "", message_id=message.message_id)
-        if self.gateway.is_repeat(probe):
-            # Not its id: a wamid encodes the user's phone number.
-            logger.info("A WhatsApp message arrived again; ignored.")
-            return
         sender, new = self.senders.seen(sender_id, message.phone)
-        self._spawn(self._mark_read(message.message_id))
         deliver = self._delivery(sender)
         if message.kind == "unreadable":
-            reply = Reply(gettext(sender.language, ONLY_TEXT))
-            await self.gateway.push(CHANNEL, message.phone, [reply], deliver)
-            return
-        text = rasa_text(message, sender)
-        if text is None:
-            return
-        chosen = CHOSEN_LANGUAGE.match(text)
-        if chosen and is_supported(chosen[1]):
-            sender.language = chosen[1]
+            text, answer, delivery = "", [Reply(gettext(sender.language, ONLY_TEXT))], deliver
+        else:
+            text, answer = rasa_text(message, sender), None
+            if text is None:
+                return
+            chosen = CHOSEN_LANGUAGE.match(text)
+            if chosen and is_supported(chosen[1]):
+                sender.language = chosen[1]
+            delivery = self._delivery(sender, offer_languages=new and not chosen)
         inbound = Inbound(
             CHANNEL, message.phone, text, message_id=message.message_id, location=message.location
         )
-        offer_languages = new and not chosen
+
+        def mark_read() -> None:
+            self._spawn(self._mark_read(message.message_id))
+
         try:
-            await self.gateway.receive(inbound, self._delivery(sender, offer_languages))
+            passed_on = await self.gateway.receive(
+                inbound, delivery, answer=answer, accepted=mark_read
+            )
         except RasaUnavailable:
             reply = Reply(gettext(sender.language, TRY_AGAIN_SOON))
             await self.gateway.push(CHANNEL, message.phone, [reply], deliver)
+            return
+        except RateLimited as limited:
+            # Told once a minute; the messages after it in that minute go unanswered.
+            logger.info("A WhatsApp sender is over the rate limit; the message was dropped.")
+            if limited.first:
+                reply = Reply(gettext(sender.language, TOO_MANY_MESSAGES))
+                await self.gateway.push(CHANNEL, message.phone, [reply], deliver)
+            return
+        if not passed_on:
+            # Not its id: a wamid encodes the user's phone number.
+            logger.info("A WhatsApp message arrived again; ignored.")
 
     async def push(
         self, sender_id: str, replies: Sequence[Reply], language: str | None = None
@@ -261,12 +273,9 @@ def verification_answer(query: Any, verify_token: str) -> web.Response:
 
 
 async def notification_answer(request: web.Request, app_secret: str) -> web.Response:
-    """Check a notification's size and signature, start handling it, answer at once."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return web.Response(status=413, text="The notification is too large.")
-    body = await _body_up_to(request, MAX_BODY_BYTES)
-    if body is None:
-        return web.Response(status=413, text="The notification is too large.")
+    """Check a notification's signature, start handling it, answer at once (its size is
+    checked before: bot/web/body_limits.py)."""
+    body = await request.read()
     if not signature_is_valid(app_secret, body, request.headers.get(SIGNATURE_HEADER)):
         logger.warning("WhatsApp webhook: a POST without a valid signature was refused.")
         return web.Response(status=403, text=f"Missing or wrong {SIGNATURE_HEADER}.")
@@ -277,17 +286,6 @@ async def notification_answer(request: web.Request, app_secret: str) -> web.Resp
         return web.Response(status=400, text="The body is not JSON.")
     request.app[WHATSAPP_KEY].accept(payload)
     return web.Response(text="OK")
-
-
-async def _body_up_to(request: web.Request, limit: int) -> bytes | None:
-    """The raw body, or None once it grows past `limit` (before anything is parsed)."""
-    chunks, size = [], 0
-    while chunk := await request.content.read(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _finish(channel: WhatsAppChannel) -> None:

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.channels.gateway import GATEWAY_KEY
 from bot.channels.messages import Inbound, Reply
 from bot.channels.rasa import RasaUnavailable
+from bot.channels.rate_limits import RateLimited
 from bot.channels.widget_answers import RecentAnswers
 from bot.channels.widget_events import EventStreams
 from bot.channels.widget_texts import MAX_MESSAGE_CHARS, preferred_language, widget_texts
@@ -32,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "widget"
 WIDGET_JS = Path(__file__).resolve().parents[1] / "web" / "static" / "widget.js"
-# 2,000 characters as JSON: up to 6 bytes each ("\u0627"), and the other fields.
-MAX_BODY_BYTES = 16 * 1024
 MAX_PAYLOAD_CHARS = 500
 CONVERSATION = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -70,7 +69,10 @@ def setup(app: web.Application) -> None:
 
     app.on_shutdown.append(end_event_streams)
     app.router.add_get("/widget.js", handle_widget_js)
-    routes = web.Application(middlewares=[allow_any_origin])
+    routes = web.Application(middlewares=[answer_preflight])
+    # On every answer of these routes, also one made before their handlers ran (a body
+    # too large, bot/web/body_limits.py), so that the widget can read it.
+    routes.on_response_prepare.append(allow_any_origin)
     routes.add_routes(
         [
             web.post("/messages", handle_message),
@@ -112,18 +114,14 @@ async def handle_message(request: web.Request) -> web.Response:
     answer = widget.answers.find(conversation, message_id)
     if answer is None:
         gateway = request.config_dict[GATEWAY_KEY]
-        if gateway.is_repeat(inbound):
-            # Answered longer ago than the answers are kept: the widget has it already.
-            return web.json_response({"replies": [], "repeat": True})
 
-        async def make_answer() -> Sequence[Reply]:
+        async def make_answer() -> Sequence[Reply] | None:
             answered: list[Reply] = []
 
             async def deliver(replies: Sequence[Reply]) -> None:
                 answered.extend(replies)
 
-            await gateway.receive(inbound, deliver)
-            return answered
+            return answered if await gateway.receive(inbound, deliver) else None
 
         answer = widget.answers.start(conversation, message_id, make_answer)
     try:
@@ -133,6 +131,18 @@ async def handle_message(request: web.Request) -> web.Response:
         return error_response(
             503, "unavailable", "The assistant is not available right now. Try again in a minute."
         )
+    except RateLimited as limited:
+        return error_response(
+            429,
+            "rate_limited",
+            f"Too many messages from this conversation or address: try again in "
+            f"{limited.retry_after} seconds.",
+            headers={"Retry-After": str(limited.retry_after)},
+        )
+    if replies is None:
+        # Answered longer ago than the answers are kept (or by another replica of the web
+        # app): the widget has it already.
+        return web.json_response({"replies": [], "repeat": True})
     return web.json_response({"replies": [reply.as_json() for reply in replies]})
 
 
@@ -151,7 +161,6 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
             "Content-Type": "text/event-stream",
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",  # nginx: pass each event on at once
-            **CORS_HEADERS,
         }
     )
     await response.prepare(request)
@@ -171,12 +180,9 @@ async def handle_texts(request: web.Request) -> web.Response:
 
 
 async def read_message(request: web.Request) -> tuple[str, str, Inbound]:
-    """The conversation, the message id and the message of a widget's POST."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise _too_large()
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise _too_large()
+    """The conversation, the message id and the message of a widget's POST (its size is
+    checked before: bot/web/body_limits.py)."""
+    body = await request.read()
     try:
         fields = json.loads(body)
     except ValueError:
@@ -207,6 +213,7 @@ async def read_message(request: web.Request) -> tuple[str, str, Inbound]:
         city=city,
         language=language,
         location=location,
+        address=request.remote,
     )
     return conversation, message_id, inbound
 
@@ -247,19 +254,14 @@ def _point(value: object) -> tuple[float, float]:
     return float(latitude), float(longitude)
 
 
-def _too_large() -> BadMessage:
-    return BadMessage(
-        f"The request is larger than {MAX_BODY_BYTES:,} bytes; a message may have at most "
-        f"{MAX_MESSAGE_CHARS:,} characters.",
-        code="too_long",
-        status=413,
-    )
-
-
-def error_response(status: int, code: str, message: str) -> web.Response:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     """`{"error": …, "code": …}`: the widget shows its own translated text for `code`
-    (too_long, unavailable, refused) and `error` says in English what was wrong."""
-    return web.json_response({"error": message, "code": code}, status=status)
+    (too_long, unavailable, rate_limited, refused) and `error` says in English what was
+    wrong. (A body larger than the route takes gets 413 before this code runs: the widget
+    shows its too_long text then.)"""
+    return web.json_response({"error": message, "code": code}, status=status, headers=headers)
 
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -272,15 +274,13 @@ PREFLIGHT_HEADERS = {
 
 
 @web.middleware
-async def allow_any_origin(request: web.Request, handler) -> web.StreamResponse:
-    """CORS for the widget's routes: any page may embed the widget; no cookies are used."""
+async def answer_preflight(request: web.Request, handler) -> web.StreamResponse:
+    """CORS preflight for the widget's routes: any page may embed the widget."""
     if request.method == "OPTIONS":
         return web.Response(status=204, headers=PREFLIGHT_HEADERS)
-    try:
-        response = await handler(request)
-    except web.HTTPException as error:
-        error.headers.update(CORS_HEADERS)
-        raise
-    if not response.prepared:
-        response.headers.update(CORS_HEADERS)
-    return response
+    return await handler(request)
+
+
+async def allow_any_origin(request: web.Request, response: web.StreamResponse) -> None:
+    """CORS for the widget's routes: any page may read their answers; no cookies are used."""
+    response.headers.update(CORS_HEADERS)

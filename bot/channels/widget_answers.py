@@ -14,7 +14,8 @@ from bot.channels.messages import Reply
 # resend waits for it; afterwards it gets a copy for `ttl_seconds`. Each answer is made in a
 # task of its own, so a dropped connection does not cancel it half way.
 
-Answer = asyncio.Task[Sequence[Reply]]
+# The replies; None for a message that was answered before (the gateway found it a repeat).
+Answer = asyncio.Task[Sequence[Reply] | None]
 
 
 class RecentAnswers:
@@ -41,7 +42,7 @@ class RecentAnswers:
         self,
         conversation: str,
         message_id: str,
-        make_answer: Callable[[], Awaitable[Sequence[Reply]]],
+        make_answer: Callable[[], Awaitable[Sequence[Reply] | None]],
     ) -> Answer:
         """Start answering a new message and remember the answer under its id."""
         task: Answer = asyncio.ensure_future(make_answer())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.numbers import format_decimal
 
-from bot.channels.messages import FROM_STAFF
+from bot.channels.messages import FROM_STAFF, TOO_MANY_MESSAGES
 from bot.i18n.catalog import resolve_language
 from bot.i18n.formatting import babel_locale, translate
 from bot.i18n.labels import N_
@@ -73,6 +73,7 @@ WIDGET_TEXTS: dict[str, str] = {
     "too_long": N_("Your message is too long. Please write at most {max} characters."),
     # TRANSLATOR: The assistant's server does not answer; the user can try again.
     "unavailable": N_("The assistant is not available right now. Please try again in a minute."),
+    "rate_limited": TOO_MANY_MESSAGES,
     # TRANSLATOR: The phone or computer lost its internet connection.
     "offline": N_("No connection. Your message will be sent when you are back online."),
     # TRANSLATOR: Button after an error: sends the message again.

@@ -68,7 +68,6 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 API_PREFIX = "/api"
-MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a city's data file is a few hundred kB
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -144,6 +143,8 @@ async def api_errors(request: web.Request, handler):  # noqa: ANN001, ANN201
         response = web.json_response(
             error.body_data, status=error.status, headers=error.headers, dumps=_dumps
         )
+    except web.HTTPRequestEntityTooLarge:
+        raise  # answered like on every route (bot/web/body_limits.py)
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -188,26 +189,9 @@ async def authenticated(request: web.Request, session: AsyncSession) -> StaffUse
     return user
 
 
-async def read_body(request: web.Request) -> bytes:
-    """The request body, at most MAX_BODY_BYTES (else 413)."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(
-            413, "request entity too large", f"the body may be at most {MAX_BODY_BYTES} bytes"
-        )
-    chunks, size = [], 0
-    while chunk := await request.content.read(64 * 1024):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(
-                413, "request entity too large", f"the body may be at most {MAX_BODY_BYTES} bytes"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object, or 400 saying what is wrong with it."""
-    body = await read_body(request)
+    body = await request.read()
     if not body.strip():
         raise bad_request("the body is empty; send a JSON object")
     try:
@@ -852,7 +836,7 @@ async def import_file(request: web.Request) -> web.Response:
         name = chosen_format(request)
         apply = query_flag(request, "apply")
         overwrite = query_flag(request, "overwrite_staff_edits")
-        data = await read_body(request)
+        data = await request.read()
         _write, read, _media_type, extension = FORMATS[name]
         try:
             # Named after the city in the URL: a file of another city is refused.

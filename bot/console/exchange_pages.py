@@ -19,12 +19,11 @@ from bot.console.access import city_for
 from bot.console.views import begin_page, directory_session, render, ui_text
 from bot.directory.data_file import DirectoryFileError
 from bot.directory.entries import city_directory
-from bot.directory.exchange import FORMATS
+from bot.directory.exchange import FORMATS, MAX_FILE_BYTES
 from bot.directory.loader import ImportPlan, import_city
 from bot.directory.models import City
 
 routes = web.RouteTableDef()
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 def _check_role(user, city: City) -> None:  # noqa: ANN001
@@ -79,7 +78,7 @@ async def import_file(request: web.Request) -> web.Response:
     kind = post.get("format") if post.get("format") in FORMATS else "yaml"
     upload, carried = post.get("file"), post.get("content")
     if isinstance(upload, web.FileField):
-        data = upload.file.read(MAX_IMPORT_BYTES + 1)
+        data = upload.file.read(MAX_FILE_BYTES + 1)
     elif isinstance(carried, str):
         try:
             data = base64.b64decode(carried, validate=True)
@@ -93,7 +92,7 @@ async def import_file(request: web.Request) -> web.Response:
         city = await city_for(session, user, request.match_info["city"])
         _check_role(user, city)
         context = {"city": city, "formats": FORMATS, "format": kind, "overwrite": overwrite}
-        if not data or len(data) > MAX_IMPORT_BYTES:
+        if not data or len(data) > MAX_FILE_BYTES:
             context["problems"] = [ui_text(request, "Choose a file of at most 5 MB.")]
             return await render(request, "exchange.html", context, status=422)
         try:

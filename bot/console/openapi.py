@@ -283,7 +283,7 @@ ERRORS = {
     403: ("Error", "the user's role may not do this"),
     404: ("Error", "no such city, service, organisation, history entry or gap"),
     409: ("Conflict", "someone else saved the service since the given version"),
-    413: ("Error", "the body is larger than 1 MiB"),
+    413: ("Error", "the body is larger than 1 MiB (5 MiB for an import)"),
     422: ("Invalid", "the body's content breaks the rules; problems lists them by field"),
 }
 

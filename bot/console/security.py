@@ -32,10 +32,6 @@ COOKIE_NAME = "wd_console"
 SESSION_HOURS = 8
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# The largest console form: an import file of 5 MB (sent as a file or base64), plus fields;
-# every other form is text fields (a service with all its hours and texts is well under it).
-MAX_FORM_BYTES = 6 * 1024 * 1024
-MAX_TEXT_FORM_BYTES = 256 * 1024
 # A page of the console may load only its own styles and scripts; nothing may frame it.
 CONSOLE_HEADERS = {
     "Content-Security-Policy": (
@@ -85,12 +81,7 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
     if not request.path.startswith("/console"):
         return await handler(request)
     if request.method not in SAFE_METHODS:
-        # An import (its file, or the same file again to apply it) may be large.
-        limit = MAX_FORM_BYTES if request.path.endswith("/import") else MAX_TEXT_FORM_BYTES
-        if (request.content_length or 0) > limit:
-            raise web.HTTPRequestEntityTooLarge(
-                max_size=limit, actual_size=request.content_length or 0
-            )
+        # The form's size is limited per route before this reads it (bot/web/body_limits.py).
         session = await get_session(request)
         expected = session.get(CSRF_FIELD)
         sent = request.headers.get("X-CSRF-Token")
@@ -197,6 +188,6 @@ class LoginLimiter:
 
 
 def client_address(request: web.Request) -> str:
-    """The client's address for rate limits (the direct peer: a proxy in front must
-    be trusted explicitly, which the production profile does)."""
+    """The client's address for rate limits (behind a trusted proxy, the address it
+    forwarded: bot/web/client_address.py)."""
     return request.remote or "unknown"

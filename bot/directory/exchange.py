@@ -48,6 +48,8 @@ from bot.directory.data_file import (
 )
 from bot.directory.models import stable_id
 
+# The largest file an import takes, in any format (the console and the API say so).
+MAX_FILE_BYTES = 5 * 1024 * 1024
 # A ZIP whose members unpack to more than this in all is refused (a city's directory is
 # well under 1 MB; this keeps a "ZIP bomb" from filling the memory).
 MAX_UNPACKED_BYTES = 20_000_000

@@ -11,20 +11,17 @@ from bot.channels.web import setup_channels
 from bot.console.web import setup_console
 from bot.i18n.domain_responses import DEFAULT_DOMAIN_PATH, load_responses
 from bot.settings import settings as read_settings
+from bot.web.body_limits import OTHER_ROUTES, limit_bodies
+from bot.web.client_address import forwarded_client
 from bot.web.health import setup_health
 from bot.web.housekeeping import housekeeping
 from bot.web.metrics import setup_metrics
 from bot.web.nlg import DOMAIN_RESPONSES_KEY, NLG_TOKEN_KEY
 from bot.web.routes import setup_routes
 
-# Rasa sends the whole tracker (all events) with each NLG request: allow long conversations.
-DEFAULT_CLIENT_MAX_SIZE = 16 * 1024 * 1024
-
 DEFAULT_SETTINGS: dict[str, Any] = {
     # The Rasa domain whose responses the NLG endpoint renders.
     "domain_path": DEFAULT_DOMAIN_PATH,
-    # The largest request body accepted, in bytes.
-    "client_max_size": DEFAULT_CLIENT_MAX_SIZE,
     # The Rasa server the channels talk to (default: RASA_URL, see bot.settings).
     "rasa_url": None,
     # How long a readiness check (/readyz) is reused before Rasa and the database are asked
@@ -39,10 +36,15 @@ SETTINGS_KEY = web.AppKey("settings", dict)
 def create_app(settings: dict[str, Any] | None = None) -> web.Application:
     """Create the web app; `settings` override DEFAULT_SETTINGS."""
     merged = {**DEFAULT_SETTINGS, **(settings or {})}
-    app = web.Application(client_max_size=int(merged["client_max_size"]))
+    found = read_settings()
+    # Before the others (but the metrics', which only counts): every other middleware and
+    # handler sees the client's address and the route's body limit (bot/web/body_limits.py).
+    app = web.Application(
+        client_max_size=OTHER_ROUTES,
+        middlewares=[limit_bodies, forwarded_client(found.trusted_proxy_networks)],
+    )
     app[SETTINGS_KEY] = merged
     app[DOMAIN_RESPONSES_KEY] = load_responses(Path(merged["domain_path"]))
-    found = read_settings()
     app[NLG_TOKEN_KEY] = found.resolved_nlg_token()
     setup_metrics(app, found.metrics_token)
     setup_routes(app)

@@ -40,22 +40,22 @@ def test_without_a_configured_secret_one_is_made_once_and_kept_private(tmp_path)
     assert channel_secret("from-the-environment", key_file) == b"from-the-environment"
 
 
-def test_a_message_seen_before_is_a_repeat_until_it_is_forgotten():
+async def test_a_message_seen_before_is_a_repeat_until_it_is_forgotten():
     recent = RecentIds(max_ids=2, ttl_seconds=60)
-    assert recent.first_time("a", now=0) and not recent.first_time("a", now=1)
-    assert recent.first_time("b", now=2) and recent.first_time("c", now=3)
-    assert recent.first_time("a", now=4)  # pushed out by b and c: at most two are kept
-    assert recent.first_time("d", now=100) and recent.first_time("c", now=100)  # expired
+    assert await recent.first_time("a", now=0) and not await recent.first_time("a", now=1)
+    assert await recent.first_time("b", now=2) and await recent.first_time("c", now=3)
+    assert await recent.first_time("a", now=4)  # pushed out by b and c: at most two are kept
+    assert await recent.first_time("d", now=100) and await recent.first_time("c", now=100)
 
 
-def test_repeats_are_told_apart_by_channel_and_message_id():
+async def test_repeats_are_told_apart_by_channel_and_message_id():
     g = gateway()
     message = Inbound("whatsapp", PHONE, "Hallo", message_id="wamid.1")
-    assert not g.is_repeat(message)
-    assert g.is_repeat(message)
-    assert not g.is_repeat(Inbound("widget", "w1", "Hallo", message_id="wamid.1"))
-    assert not g.is_repeat(Inbound("widget", "w1", "Hallo"))  # no id: never a repeat
-    assert not g.is_repeat(Inbound("widget", "w1", "Hallo"))
+    assert not await g.is_repeat(message)
+    assert await g.is_repeat(message)
+    assert not await g.is_repeat(Inbound("widget", "w1", "Hallo", message_id="wamid.1"))
+    assert not await g.is_repeat(Inbound("widget", "w1", "Hallo"))  # no id: never a repeat
+    assert not await g.is_repeat(Inbound("widget", "w1", "Hallo"))
 
 
 async def test_one_turn_at_a_time_per_sender_in_arrival_order():

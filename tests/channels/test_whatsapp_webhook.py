@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.channels.messages import Reply
-from bot.channels.whatsapp import MAX_BODY_BYTES, WHATSAPP_KEY
+from bot.channels.whatsapp import WHATSAPP_KEY
 from bot.web.app import create_app
+from bot.web.body_limits import body_limit
 from tests.support.graph_api import (
     GraphApiStandIn,
     meta_bytes,
@@ -197,7 +198,7 @@ async def test_the_signature_is_checked_over_metas_escaped_bytes(client, graph):
 
 @pytest.mark.parametrize("streamed", [False, True])
 async def test_an_oversized_body_is_refused_before_it_is_parsed(client, graph, streamed):
-    body = meta_bytes(notification(text_from(ANNA, "x" * MAX_BODY_BYTES)))
+    body = meta_bytes(notification(text_from(ANNA, "x" * body_limit("/webhooks/whatsapp"))))
 
     async def chunks():  # no Content-Length: the app must stop reading by itself
         for start in range(0, len(body), 64 * 1024):

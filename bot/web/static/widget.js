@@ -603,8 +603,8 @@
     if (outcome.kind === "answered") {
       if (pending.language) state.hintSent = true;
       showReplies(outcome.replies);
-    } else if (outcome.kind === "unavailable") {
-      showProblem(t("unavailable"), {
+    } else if (outcome.kind === "unavailable" || outcome.kind === "rate_limited") {
+      showProblem(t(outcome.kind), {
         shown: pending.shown,
         text: pending.text,
         payload: pending.payload,
@@ -646,6 +646,10 @@
       });
       if (response.ok) return { kind: "answered", replies: answer.replies || [] };
       if (response.status === 503) return { kind: "unavailable" };
+      // Too many messages in a minute: the user may send this one again a little later.
+      if (response.status === 429) return { kind: "rate_limited" };
+      // Larger than the web app takes (it answers before reading the body).
+      if (response.status === 413) return { kind: "refused", code: "too_long" };
       if (response.status >= 500) return { kind: "network", wait: 5000 };
       return { kind: "refused", code: answer.code };
     } finally {
