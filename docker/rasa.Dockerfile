@@ -24,6 +24,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     RASA_TELEMETRY_ENABLED=false \
     SQLALCHEMY_SILENCE_UBER_WARNING=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
+    # One thread per numeric library: several would spin against each other and the
+    # server's own work (docs/decisions/0014).
+    OMP_NUM_THREADS=1 \
+    OPENBLAS_NUM_THREADS=1 \
+    MKL_NUM_THREADS=1 \
     MPLCONFIGDIR=/tmp/matplotlib
 # A numeric user, so that Kubernetes' runAsNonRoot can check it.
 RUN groupadd --gid 10001 welcome-desk \

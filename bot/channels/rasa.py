@@ -12,8 +12,9 @@ from bot.channels.messages import Reply, replies_from_rasa
 
 logger = logging.getLogger(__name__)
 
-# A message nobody answered (a proxy's 502/503/504, a refused or dropped connection) is
-# sent again after RETRY_SECONDS, at most SEND_ATTEMPTS times in all.
+# A message nobody answered (a proxy's 502/503/504, a refused or dropped connection, or an
+# answer without any reply) is sent again after RETRY_SECONDS, at most SEND_ATTEMPTS times.
+NO_REPLY = "no reply"
 SEND_ATTEMPTS = 3
 RETRY_SECONDS = 0.5
 NOT_TAKEN = frozenset(
@@ -24,6 +25,7 @@ NOT_TAKEN = frozenset(
         "ClientConnectorError",
         "ServerDisconnectedError",
         "ClientOSError",
+        NO_REPLY,
     }
 )
 # How long a readiness check waits for `GET /status`: a probe must answer quickly.
@@ -65,10 +67,16 @@ class RasaClient:
                     # The status only: the body may quote what the user wrote.
                     logger.warning("Rasa answered with HTTP %s.", response.status)
                     raise RasaUnavailable(f"HTTP {response.status}")
-                return replies_from_rasa(await response.json())
+                replies = replies_from_rasa(await response.json())
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             logger.warning("Rasa is not reachable: %s.", type(error).__name__)
             raise RasaUnavailable(type(error).__name__) from None
+        if not replies:
+            # Every message gets an answer: none means Rasa failed inside (its REST
+            # channel then answers 200 with what it had, often nothing).
+            logger.warning("Rasa answered with no reply.")
+            raise RasaUnavailable(NO_REPLY)
+        return replies
 
     async def intent_of(self, text: str) -> tuple[str | None, float]:
         """The intent Rasa's NLU reads in `text` and its confidence (`POST /model/parse`),

@@ -25,9 +25,8 @@ bounds each action call to `ACTION_TIMEOUT` seconds and answers a failed one wit
 message is tried again as usual, so the conversation goes on once the server is back.
 
 endpoints.yml names the generator (`nlg: type: bot.rasa_ext.server_calls.…`), so the Rasa
-server imports this module at start; importing it installs these changes, moves the NLU
-pipeline into a thread of its own (bot/rasa_ext/parsing_thread.py) and answers a message
-sent twice only once (bot/rasa_ext/once.py).
+server imports this module at start; importing it installs these changes and answers a
+message sent twice only once (bot/rasa_ext/once.py).
 """
 
 from __future__ import annotations
@@ -55,7 +54,6 @@ from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_ext.once import install_once_per_message_id
-from bot.rasa_ext.parsing_thread import install_parsing_thread
 
 logger = logging.getLogger(__name__)
 
@@ -271,5 +269,4 @@ async def close_kept_session(endpoint: EndpointConfig) -> None:
 install_action_result_check()
 install_connection_reuse()
 install_action_failure_answer()
-install_parsing_thread()
 install_once_per_message_id()

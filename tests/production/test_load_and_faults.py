@@ -1,10 +1,10 @@
 """Load and faults on the replicated production profile (tests/support/production.py).
 
 200 conversations at once, scripted in ten languages, through nginx to two Rasa servers
-that share PostgreSQL and Redis; then the same while a Rasa server and an action server are
-killed. Each conversation's transcript in Rasa's store must hold every turn that was
-answered exactly once, in the order sent. The numbers go to reports/production-load.json
-and are printed (`pytest -s`).
+that share PostgreSQL and Redis; then 60 while a Rasa server and an action server are
+killed and Redis restarts. Each conversation's transcript in Rasa's store must hold every
+turn that was answered exactly once, in the order sent. The numbers go to
+reports/production-load.json and are printed (`pytest -s`).
 
 The client is the channels' gateway's own (bot/channels/rasa.py): it sends a
 conversation's next message when the last is answered, each with an id, and sends a message
@@ -194,18 +194,20 @@ def test_200_conversations_at_once_lose_duplicate_and_reorder_no_turn(stack, rep
     assert len(shares) == 2 and min(shares.values()) > 0.3 * sum(shares.values()), shares
 
 
-def test_a_rasa_server_and_an_action_server_killed_under_load(stack, report):
+def test_a_rasa_server_an_action_server_and_redis_fail_under_load(stack, report):
     async def faults() -> None:
         await asyncio.sleep(4)
         stack.kill("rasa-1")
         await asyncio.sleep(3)
         stack.kill("actions-2")
+        await asyncio.sleep(3)
+        await asyncio.to_thread(stack.redis.restart)  # a crash: its locks are gone
 
     run = asyncio.run(load(stack, 60, during=faults))
     kept = asyncio.run(transcripts(stack, run.sent))
     problems = check_transcripts(run, kept)
     _, statuses = nginx_log(stack)
-    report["60 conversations, a Rasa server and an action server killed"] = {
+    report["60 conversations; a Rasa server, an action server killed, Redis restarted"] = {
         **run.summary(),
         **problems,
         "statuses": statuses,
