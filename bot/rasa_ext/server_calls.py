@@ -25,8 +25,9 @@ bounds each action call to `ACTION_TIMEOUT` seconds and answers a failed one wit
 message is tried again as usual, so the conversation goes on once the server is back.
 
 endpoints.yml names the generator (`nlg: type: bot.rasa_ext.server_calls.…`), so the Rasa
-server imports this module at start; importing it installs these changes and answers a
-message sent twice only once (bot/rasa_ext/once.py).
+server imports this module at start; importing it installs these changes, answers a
+message sent twice only once (bot/rasa_ext/once.py) and keeps message text out of Rasa's
+logs (bot/rasa_ext/quiet_logs.py).
 """
 
 from __future__ import annotations
@@ -54,11 +55,12 @@ from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_ext.once import install_once_per_message_id
+from bot.rasa_ext.quiet_logs import install_logs_without_message_text
 
 logger = logging.getLogger(__name__)
 
-# Longest wait for one action call: a message makes two (action_update_context, then the
-# answer), so a hung action server still gets an answer within about ten seconds.
+# Longest wait for one action call. A message makes two (action_update_context, then the
+# answer); when the first timed out, the second apologises at once.
 ACTION_TIMEOUT = 5.0
 # Said when an action could not run; rendered in the user's language by the web app.
 TRY_AGAIN_LATER = "utter_try_again_later"
@@ -270,3 +272,4 @@ install_action_result_check()
 install_connection_reuse()
 install_action_failure_answer()
 install_once_per_message_id()
+install_logs_without_message_text()
