@@ -53,9 +53,10 @@ def error_kind(error: BaseException) -> str:
 
 def answers_when_the_directory_is_down(run: Run) -> Run:
     """For an action's `run`: when the directory database cannot be read, the user is told
-    so (`utter_directory_unavailable`) instead of getting no answer; nothing the action
-    had said before the failure is sent, and no slot is changed. The failure is counted
-    (`welcome_desk_action_failures_total`, kind directory_unavailable)."""
+    so (`utter_directory_unavailable`) instead of getting no answer, with the city's first
+    stop and how to reach it when the city is known (actions/first_stops.py); nothing the
+    action had said before the failure is sent, and no slot is changed. The failure is
+    counted (`welcome_desk_action_failures_total`, kind directory_unavailable)."""
 
     @functools.wraps(run)
     async def guarded(
@@ -67,10 +68,25 @@ def answers_when_the_directory_is_down(run: Run) -> Run:
             logger.error("%s: the directory database failed: %s", self.name(), error_kind(error))
             ACTION_FAILURES.labels(self.name(), "directory_unavailable").inc()
             dispatcher.messages.clear()
-            dispatcher.utter_message(response="utter_directory_unavailable")
+            utter_directory_unavailable(dispatcher, tracker)
             return []
 
     return guarded
+
+
+def utter_directory_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    from actions.first_stops import first_stop  # it reads the directory through this module
+
+    stop = first_stop(tracker.get_slot("city"))
+    if stop is None:
+        dispatcher.utter_message(response="utter_directory_unavailable")
+        return
+    dispatcher.utter_message(
+        response="utter_directory_unavailable_first_stop",
+        city_name=stop.city_name_in(tracker.get_slot("language") or FALLBACK_LANGUAGE),
+        service_name=stop.service_name,
+        contact=stop.contact,
+    )
 
 
 def now() -> datetime:

@@ -29,6 +29,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from sanic import Sanic, response
 from sanic.request import Request
 
+from actions.first_stops import keep_first_stops_fresh
 from actions.metrics import ACTION_DURATION, ACTION_FAILURES, ACTIONS_RUN
 from bot.observability import configure_logging, metrics_refusal, request_fields
 from bot.settings import REPO_ROOT, SettingsError, settings
@@ -124,8 +125,12 @@ def create_action_app(executor: MeasuredActionExecutor, metrics_token: str | Non
             status=500,
         )
 
+    async def start_keeping_first_stops(app: Sanic) -> None:
+        app.add_task(keep_first_stops_fresh(), name="first_stops")
+
     app.add_route(handle_metrics, "/metrics", methods=["GET"], name="metrics")
     app.error_handler.add(Exception, action_failed, route_names=[WEBHOOK_ROUTE])
+    app.register_listener(start_keeping_first_stops, "after_server_start")
     return app
 
 

@@ -7,8 +7,10 @@ import logging
 
 import pytest
 
+from actions import first_stops
 from actions.city import ActionConfirmCity
 from actions.context import ActionUpdateContext
+from actions.first_stops import read_first_stops
 from actions.followup import ActionAnswerFollowup
 from actions.language import ActionLanguageNotSupported
 from actions.nearest import ActionAnswerNearest
@@ -16,6 +18,7 @@ from actions.topics import ActionAnswerTopic, ActionOutOfScope
 from bot.directory.db import dispose_engines
 from bot.i18n.catalog import gettext
 from bot.i18n.domain_responses import load_responses
+from bot.web.nlg import render_text
 from tests.actions.test_actions import responses, run, tracker
 from tests.support.stack import free_port, sqlite_url
 
@@ -77,3 +80,35 @@ async def test_the_context_is_still_kept_without_the_directory(directory_down, c
     assert slots["profile"]["age"] == 22
     assert "user_location" not in slots
     assert "Hörde" not in caplog.text
+
+
+async def test_with_the_city_known_the_user_also_gets_its_first_stop(directory, monkeypatch):
+    """The action server keeps each city's general counselling while the directory answers
+    (actions/first_stops.py); when it stops answering, the user still gets a way forward."""
+    found = await read_first_stops()
+    assert set(found) == {"dortmund", "wien"}
+    monkeypatch.setattr(first_stops, "KNOWN", found)
+    url = f"postgresql+asyncpg://welcome:secret@127.0.0.1:{free_port()}/directory"
+    monkeypatch.setenv("DIRECTORY_DATABASE_URL", url)
+
+    messages, events = await run(
+        ActionAnswerTopic(), tracker(SECRET, "ask_registration", language="de", city="dortmund")
+    )
+
+    assert events == []
+    (message,) = messages
+    assert message["response"] == "utter_directory_unavailable_first_stop"
+    stop = found["dortmund"]
+    assert message["service_name"] == stop.service_name and stop.contact
+    assert message["contact"] == stop.contact and message["city_name"] == "Dortmund"
+    template = load_responses()["utter_directory_unavailable_first_stop"]
+    text = render_text(template, "de", message, {})
+    assert "Bis dahin hilft Ihnen" in text and stop.contact in text
+    await dispose_engines()
+
+
+async def test_a_city_whose_first_stop_is_not_known_gets_the_short_answer(directory_down):
+    messages, _ = await run(
+        ActionAnswerTopic(), tracker(SECRET, "ask_registration", language="de", city="nowhere")
+    )
+    assert responses(messages) == ["utter_directory_unavailable"]
