@@ -133,21 +133,34 @@ class LocalPostgres:
                 "-c full_page_writes=off",
             )
         )
+        self._options = options
+        self._pg_ctl_start()
+        return self.create_database(PG_DATABASE)
+
+    def _pg_ctl_start(self) -> None:
         self.started = True
         self._run(
             self.bindir / "pg_ctl",
             "-D",
-            data,
+            self.workdir / "data",
             "-l",
             self.workdir / "postgres.log",
             "-o",
-            options,
+            self._options,
             "-w",
             "-t",
             "60",
             "start",
         )
-        return self.create_database(PG_DATABASE)
+
+    def crash(self) -> None:
+        """Stop the server at once, as a crash or a pulled cable would (`immediate`)."""
+        self._run(self.bindir / "pg_ctl", "-D", self.workdir / "data", "-m", "immediate", "stop")
+        self.started = False
+
+    def restart(self) -> None:
+        """Start the server again after `crash`, with its data."""
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its folder; safe to call twice."""

@@ -5,8 +5,8 @@ App environment. Everything is started by the test itself from Debian's packages
 (postgresql, redis-server, nginx) and the project's own command lines (supervisord.conf's
 programs, as `make run` and docker-compose.yml start them):
 
-- PostgreSQL holds the directory and Rasa's conversations (RASA_TRACKER_STORE_URL), so a
-  conversation's next message may go to either Rasa server;
+- PostgreSQL holds Rasa's conversations (RASA_TRACKER_STORE_URL), so a conversation's
+  next message may go to either Rasa server; a second PostgreSQL holds the directory;
 - Redis holds Rasa's conversation locks (bot/rasa_ext/locks.py): one message of a
   conversation at a time, in order, across both Rasa servers;
 - nginx spreads the Rasa servers' and the action servers' calls round robin, and passes a
@@ -79,7 +79,10 @@ class ReplicatedStack:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
+        # Rasa's conversations and the directory on servers of their own, so that a test can
+        # take the directory away alone.
         self.postgres = LocalPostgres()
+        self.directory_postgres = LocalPostgres()
         self.redis = LocalRedis()
         self.ports = {
             "nginx-rasa": free_port(),
@@ -102,10 +105,11 @@ class ReplicatedStack:
 
     def start(self) -> None:
         self.postgres.start()
-        self.postgres.create_database("directory")
         self.postgres.create_database("conversations")
+        self.directory_postgres.start()
+        self.directory_postgres.create_database("directory")
         self.redis.start()
-        directory_url = self.postgres.url_of("directory")
+        directory_url = self.directory_postgres.url_of("directory")
         asyncio.run(_load_sample_directory(directory_url))
         base = {
             **os.environ,
@@ -218,6 +222,7 @@ class ReplicatedStack:
                 os.killpg(process.pid, signal.SIGKILL)
         self.redis.stop()
         self.postgres.stop()
+        self.directory_postgres.stop()
 
 
 async def _load_sample_directory(url: str) -> None:
