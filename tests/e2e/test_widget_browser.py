@@ -291,6 +291,29 @@ def test_the_conversation_is_kept_across_a_reload_and_start_over_clears_it(brows
     assert active_element_in_widget(page) == "message"
 
 
+def test_a_conversation_untouched_for_31_days_is_forgotten_in_the_browser(browser, stack):
+    """As the server forgets it after RETENTION_DAYS (30), so does the user's browser."""
+    page = open_page(browser, stack)
+    open_panel(page)
+    ask(page, "Hallo")
+    conversation = conversation_id(page)
+    page.evaluate(
+        """() => {
+            const key = Object.keys(localStorage).find(
+                (k) => k.startsWith("welcome-desk:") && !k.includes(":texts:"));
+            const state = JSON.parse(localStorage.getItem(key));
+            state.savedAt = Date.now() - 31 * 24 * 60 * 60 * 1000;
+            localStorage.setItem(key, JSON.stringify(state));
+        }"""
+    )
+    page.reload()
+    expect(widget(page, ".launcher")).to_be_visible()
+    open_panel(page)
+    expect(widget(page, ".message.user")).to_have_count(0)
+    ask(page, "Hallo")
+    assert conversation_id(page) != conversation
+
+
 def test_the_widget_works_by_keyboard_and_escape_returns_to_the_launcher(browser, stack):
     page = open_page(browser, stack)
     widget(page, ".launcher").focus()

@@ -17,6 +17,9 @@
   const DEFAULT_LANGUAGE = script.dataset.language || "auto";
   const STORE_KEY = "welcome-desk:" + ORIGIN + ":" + (CITY || "");
   const KEPT_MESSAGES = 60;
+  // A conversation untouched this long is forgotten in the browser too, as the server
+  // forgets it (RETENTION_DAYS, 30 by default).
+  const FORGET_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
   const REQUEST_TIMEOUT_MS = 45000;
 
   // The widget's styles, inside its shadow root. Sizes in em: they follow the text size.
@@ -135,7 +138,9 @@
   function loadState() {
     try {
       const stored = JSON.parse(localStorage.getItem(STORE_KEY) || "null");
-      if (stored && typeof stored.conversation === "string") return stored;
+      const stale = stored && Date.now() - (stored.savedAt || Date.now()) > FORGET_AFTER_MS;
+      if (stale) localStorage.removeItem(STORE_KEY);
+      else if (stored && typeof stored.conversation === "string") return stored;
     } catch (error) {
       // A broken or unreadable entry: start afresh.
     }
@@ -144,6 +149,7 @@
 
   function saveState() {
     state.messages = state.messages.slice(-KEPT_MESSAGES);
+    state.savedAt = Date.now();
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify(state));
     } catch (error) {
