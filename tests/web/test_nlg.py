@@ -242,6 +242,8 @@ ACTION_ARGUMENTS = {
     "centre_name": "MigraDo",
     "centre": SERVICE,
     "numbers": [["112", "ambulance_fire"], ["110", "police"]],
+    "service_name": "MigraDo",
+    "contact": "Friedensplatz 1, 44135 Dortmund",
 }
 
 
