@@ -238,8 +238,14 @@ def test_with_the_directory_database_down_users_get_the_first_stop_then_offices_
     "cannot look up the offices right now" and the city's first stop; once it is back, with
     offices again. Rasa's conversations (another server) go on untouched."""
     monkeypatch.setenv("DIRECTORY_DATABASE_URL", stack.env["DIRECTORY_DATABASE_URL"])
-    contacts = {stop.contact for stop in asyncio.run(read_first_stops()).values()}
-    asyncio.run(dispose_engines())
+
+    async def first_stop_contacts() -> set[str]:
+        try:
+            return {stop.contact for stop in (await read_first_stops()).values()}
+        finally:
+            await dispose_engines()  # in the loop that opened the connections
+
+    contacts = asyncio.run(first_stop_contacts())
     assert contacts
 
     async def directory_down_for_a_while() -> None:
