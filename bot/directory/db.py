@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -66,3 +67,16 @@ async def dispose_engines() -> None:
     while _engines:
         _, engine = _engines.popitem()
         await engine.dispose()
+
+
+def sqlite_file_missing(url: str | URL) -> bool:
+    """True for a SQLite file that does not exist (yet): nothing to read or delete, and a
+    job must not create it by connecting."""
+    url = make_url(url)
+    path = url.database
+    return (
+        url.get_backend_name() == "sqlite"
+        and bool(path)
+        and path != ":memory:"
+        and not Path(path).exists()
+    )

@@ -10,11 +10,12 @@ each conversation whose newest event is older than the cutoff, in one statement.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.directory.db import sqlite_file_missing
 
 # Rasa's SQLTrackerStore keeps one row per event in `events` (sender_id, timestamp: epoch s).
 FORGET = text(
@@ -31,18 +32,13 @@ def async_url(tracker_store_url: str) -> str | None:
     return url.set(drivername=driver).render_as_string(hide_password=False) if driver else None
 
 
-def _sqlite_file_missing(url: str) -> bool:
-    database = make_url(url).database
-    return url.startswith("sqlite") and bool(database) and not Path(database).exists()
-
-
 async def forget_old_conversations(tracker_store_url: str, now: datetime, days: int) -> int:
     """Delete the conversations whose last event is more than `days` before `now`; how many
     events went. A store that does not exist yet (no file, no table) has nothing to forget."""
     url = async_url(tracker_store_url)
     if url is None:
         return 0
-    if _sqlite_file_missing(url):
+    if sqlite_file_missing(url):
         return 0
     engine = create_async_engine(url)
     try:

@@ -17,13 +17,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.directory.db import make_engine, session_maker
+from bot.directory.db import make_engine, session_maker, sqlite_file_missing
 from bot.directory.usage import forget_old_feedback, forget_old_gaps
 from bot.handoff.store import forget_old_cases
 from bot.settings import settings
@@ -59,7 +57,7 @@ async def forget_old_once(engine: AsyncEngine) -> int | None:
     found = settings()
     days, handoff_days = found.content_gap_retention_days, found.handoff_retention_days
     feedback_days = found.feedback_retention_days
-    if _sqlite_file_missing(engine.url):
+    if sqlite_file_missing(engine.url):
         logger.info("Housekeeping: no directory database yet, nothing to forget")
         return 0
     try:
@@ -117,13 +115,3 @@ async def _every_hour(engine: AsyncEngine) -> None:
 async def _one_round(engine: AsyncEngine) -> None:
     await forget_old_once(engine)
     await _forget_old_conversations()
-
-
-def _sqlite_file_missing(url: URL) -> bool:
-    path = url.database
-    return (
-        url.get_backend_name() == "sqlite"
-        and bool(path)
-        and path != ":memory:"
-        and not Path(path).exists()
-    )

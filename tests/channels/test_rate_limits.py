@@ -6,7 +6,6 @@ web apps are in test_shared_gateway.py."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 
@@ -14,16 +13,13 @@ import pytest
 
 from bot.channels.messages import TOO_MANY_MESSAGES
 from bot.channels.rate_limits import LocalCounters, address_group
-from bot.channels.whatsapp import WHATSAPP_KEY
 from bot.i18n.catalog import gettext
 from bot.web.app import create_app
 from bot.web.client_address import client_address
 from tests.support.graph_api import (
     GraphApiStandIn,
-    meta_bytes,
-    notification,
+    post_from_meta,
     shown_text,
-    signature,
     text_from,
 )
 from tests.support.rasa_rest import RasaRestStandIn
@@ -178,20 +174,6 @@ async def whatsapp(aiohttp_client, directory, rasa, graph, monkeypatch):
     return await aiohttp_client(create_app({"rasa_url": rasa.url}))
 
 
-async def post_from_meta(client, *messages) -> None:
-    body = meta_bytes(notification(*messages))
-    response = await client.post(
-        "/webhooks/whatsapp",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signature(body, APP_SECRET),
-        },
-    )
-    assert response.status == 200
-    await asyncio.wait_for(client.app[WHATSAPP_KEY].settled(), timeout=10)
-
-
 def texts_to(graph, phone: str) -> list[str]:
     return [shown_text(message) for message in graph.sent if message["to"] == phone]
 
@@ -201,13 +183,14 @@ async def test_a_whatsapp_user_who_writes_too_fast_is_told_once_and_rasa_never_s
 ):
     await post_from_meta(
         whatsapp,
+        APP_SECRET,
         text_from(ANNA, "Hallo"),
         text_from(ANNA, "Wohnung"),
         text_from(ANNA, "Wohnung?"),
         text_from(BORIS, "Привіт"),
         text_from(ANNA, "Wohnung??"),
     )
-    await post_from_meta(whatsapp, text_from(ANNA, "Hallo??"))
+    await post_from_meta(whatsapp, APP_SECRET, text_from(ANNA, "Hallo??"))
     # Anna's first two in order, and Boris's (whose turn need not wait for Anna's).
     assert sorted(rasa.messages) == sorted(["Hallo", "Wohnung", "Привіт"])
     assert [message for message in rasa.messages if message != "Привіт"] == ["Hallo", "Wohnung"]
@@ -225,6 +208,8 @@ async def test_a_whatsapp_user_who_writes_too_fast_is_told_once_and_rasa_never_s
 
 async def test_the_wait_notice_comes_in_the_language_the_user_chose(whatsapp, rasa, graph):
     choose_german = '/choose_language{"language": "de"}'
-    await post_from_meta(whatsapp, text_from(ANNA, choose_german), text_from(ANNA, "Hallo"))
-    await post_from_meta(whatsapp, text_from(ANNA, "Hallo?"))
+    await post_from_meta(
+        whatsapp, APP_SECRET, text_from(ANNA, choose_german), text_from(ANNA, "Hallo")
+    )
+    await post_from_meta(whatsapp, APP_SECRET, text_from(ANNA, "Hallo?"))
     assert texts_to(graph, ANNA)[-1] == gettext("de", TOO_MANY_MESSAGES)

@@ -17,15 +17,12 @@ from bot.channels.messages import TOO_MANY_MESSAGES
 from bot.channels.pseudonyms import sender_id
 from bot.channels.rate_limits import RedisCounters
 from bot.channels.shared_redis import PAUSE_SECONDS, RedisOutage, shared_redis
-from bot.channels.whatsapp import WHATSAPP_KEY
 from bot.i18n.catalog import gettext
 from bot.web.app import create_app
 from tests.support.graph_api import (
     GraphApiStandIn,
-    meta_bytes,
-    notification,
+    post_from_meta,
     shown_text,
-    signature,
     text_from,
 )
 from tests.support.rasa_rest import RasaRestStandIn
@@ -82,20 +79,6 @@ async def send(client, conversation: str, number: int, forwarded_for: str | None
     return await client.post("/channels/widget/messages", json=body, headers=headers)
 
 
-async def post_from_meta(client, *messages) -> None:
-    body = meta_bytes(notification(*messages))
-    response = await client.post(
-        "/webhooks/whatsapp",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signature(body, APP_SECRET),
-        },
-    )
-    assert response.status == 200
-    await asyncio.wait_for(client.app[WHATSAPP_KEY].settled(), timeout=10)
-
-
 def said(graph, phone: str) -> list[str]:
     return [shown_text(m) for m in graph.sent if m["to"] == phone and m["type"] == "text"]
 
@@ -116,7 +99,9 @@ async def test_a_notification_meta_delivers_to_both_replicas_is_answered_once(
 ):
     first, second = replicas
     message = text_from(ANNA, "Hallo", wamid="wamid.ONCE")
-    await asyncio.gather(post_from_meta(first, message), post_from_meta(second, message))
+    await asyncio.gather(
+        post_from_meta(first, APP_SECRET, message), post_from_meta(second, APP_SECRET, message)
+    )
     assert rasa.messages == ["Hallo"]
     assert said(graph, ANNA).count("You said: Hallo") == 1
     assert graph.read_receipts == ["wamid.ONCE"]
@@ -145,9 +130,9 @@ async def test_the_replicas_count_an_address_together(replicas, rasa):
 
 async def test_a_whatsapp_user_over_the_limit_on_two_replicas_is_told_once(replicas, rasa, graph):
     first, second = replicas
-    await post_from_meta(first, text_from(ANNA, "eins"), text_from(ANNA, "zwei"))
-    await post_from_meta(second, text_from(ANNA, "drei"), text_from(ANNA, "vier"))
-    await post_from_meta(first, text_from(ANNA, "fünf"))
+    await post_from_meta(first, APP_SECRET, text_from(ANNA, "eins"), text_from(ANNA, "zwei"))
+    await post_from_meta(second, APP_SECRET, text_from(ANNA, "drei"), text_from(ANNA, "vier"))
+    await post_from_meta(first, APP_SECRET, text_from(ANNA, "fünf"))
     assert rasa.messages == ["eins", "zwei", "drei"]
     assert said(graph, ANNA).count(gettext("en", TOO_MANY_MESSAGES)) == 1
 
@@ -182,7 +167,7 @@ async def test_while_redis_is_down_every_message_is_answered(
         for number in range(1, 6):  # more than the limit: nothing counts while Redis is down
             response = await send(first if number % 2 else second, "anna-conversation-01", number)
             assert (await response.json())["replies"] == [{"text": f"You said: Frage {number}"}]
-        await post_from_meta(second, text_from(ANNA, "Hallo"))
+        await post_from_meta(second, APP_SECRET, text_from(ANNA, "Hallo"))
     assert "You said: Hallo" in said(graph, ANNA)
     warnings = [record.getMessage() for record in caplog.records]
     assert any(w.startswith("Redis did not answer (ConnectionError)") for w in warnings)

@@ -26,6 +26,7 @@ from tests.support.stack import (
     REPO,
     SUPERVISORD_CONF,
     Stack,
+    answers,
     build_sample_directory,
     free_port,
     running_stack,
@@ -77,18 +78,12 @@ def names_offices(replies: list[dict]) -> bool:
     return "MigraDo" in texts(replies) or "Bürgerdienste" in texts(replies)
 
 
-async def wait_for(url: str, check=lambda body: True) -> None:
+async def wait_for(url: str) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            try:
-                async with http.get(url) as response:
-                    if response.status == 200 and check(await response.json(content_type=None)):
-                        return
-            except (aiohttp.ClientError, ValueError):
-                pass
+        while not await answers(http, url):
+            assert time.monotonic() < deadline, f"{url} not ready after {STARTUP_SECONDS} s"
             await asyncio.sleep(1)
-    raise AssertionError(f"{url} not ready after {STARTUP_SECONDS} s")
 
 
 def test_make_run_answers_while_the_action_server_is_killed_and_restarts_it(tmp_path):
@@ -130,7 +125,7 @@ def test_make_run_answers_while_the_action_server_is_killed_and_restarts_it(tmp_
         )
     rasa = f"http://127.0.0.1:{ports['rasa']}"
     try:
-        asyncio.run(wait_for(f"{rasa}/status", lambda body: bool(body.get("model_file"))))
+        asyncio.run(wait_for(f"{rasa}/status"))
         asyncio.run(wait_for(f"http://127.0.0.1:{ports['actions']}/health"))
         asyncio.run(wait_for(f"http://127.0.0.1:{ports['web']}/health"))
         sender = str(uuid.uuid4())

@@ -16,11 +16,13 @@ or `heard(payload)` for every message of a notification it posts to the webhook.
 
 The other side, Meta's webhook, is here too: `notification(...)` builds a `messages`
 notification as Meta documents it, `meta_bytes` serialises it as Meta does (non-ASCII and
-"/" escaped) and `signature` signs those bytes.
+"/" escaped), `signature` signs those bytes, and `post_from_meta` posts it, signed, to a
+test client of the web app and waits until the app has handled it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -289,6 +291,24 @@ def meta_bytes(payload: dict[str, Any]) -> bytes:
 def signature(body: bytes, app_secret: str) -> str:
     """The `X-Hub-Signature-256` header Meta sends with `body`."""
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def post_from_meta(client: Any, app_secret: str, *messages: dict[str, Any]) -> None:
+    """Post a notification of `messages` to `client`'s /webhooks/whatsapp as Meta does,
+    signed with `app_secret`; return once the app has handled them."""
+    from bot.channels.whatsapp import WHATSAPP_KEY
+
+    body = meta_bytes(notification(*messages))
+    response = await client.post(
+        "/webhooks/whatsapp",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature(body, app_secret),
+        },
+    )
+    assert response.status == 200
+    await asyncio.wait_for(client.app[WHATSAPP_KEY].settled(), timeout=10)
 
 
 def notification(

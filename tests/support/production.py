@@ -26,13 +26,17 @@ from pathlib import Path
 import aiohttp
 
 from bench.profile import cpu_seconds
-from bot.directory.db import dispose_engines, get_engine, session_maker
-from bot.directory.loader import load_files, sample_files
-from bot.directory.migrate import upgrade_async
 from bot.settings import settings
 from tests.support.postgres import LocalPostgres
 from tests.support.redis_server import LocalRedis
-from tests.support.stack import MODEL, REPO, free_port, supervised_commands
+from tests.support.stack import (
+    MODEL,
+    REPO,
+    answers,
+    free_port,
+    load_sample_directory,
+    supervised_commands,
+)
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 STARTUP_SECONDS = 300
@@ -110,7 +114,7 @@ class ReplicatedStack:
         self.directory_postgres.create_database("directory")
         self.redis.start()
         directory_url = self.directory_postgres.url_of("directory")
-        asyncio.run(_load_sample_directory(directory_url))
+        asyncio.run(load_sample_directory(directory_url))
         base = {
             **os.environ,
             "PYTHONPATH": str(REPO),
@@ -204,7 +208,7 @@ class ReplicatedStack:
                 port, path = self.ports[name], "/health"
                 if name.startswith("rasa"):
                     path = f"/status?token={self.env.get('RASA_AUTH_TOKEN', '')}"
-                while not await _ready(http, f"http://127.0.0.1:{port}{path}"):
+                while not await answers(http, f"http://127.0.0.1:{port}{path}"):
                     if self.processes[name].poll() is not None:
                         raise RuntimeError(f"{name} exited:\n{self.log(name)}")
                     if time.monotonic() > deadline:
@@ -223,20 +227,3 @@ class ReplicatedStack:
         self.redis.stop()
         self.postgres.stop()
         self.directory_postgres.stop()
-
-
-async def _load_sample_directory(url: str) -> None:
-    await upgrade_async(url)
-    await load_files(session_maker(get_engine(url)), sample_files())
-    await dispose_engines()
-
-
-async def _ready(http: aiohttp.ClientSession, url: str) -> bool:
-    try:
-        async with http.get(url) as response:
-            if response.status != 200:
-                return False
-            body = await response.json(content_type=None)
-    except (aiohttp.ClientError, ValueError):
-        return False
-    return "/status" not in url or bool(body.get("model_file"))

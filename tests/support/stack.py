@@ -39,10 +39,27 @@ def sqlite_url(path: Path) -> str:
 
 async def build_sample_directory(path: Path) -> None:
     """Migrate a new SQLite file at `path` and load the sample directory into it."""
-    url = sqlite_url(path)
+    await load_sample_directory(sqlite_url(path))
+
+
+async def load_sample_directory(url: str) -> None:
+    """Migrate the empty database at `url` and load the sample directory into it."""
     await upgrade_async(url)
     await load_files(session_maker(get_engine(url)), sample_files())
     await dispose_engines()
+
+
+async def answers(http: aiohttp.ClientSession, url: str) -> bool:
+    """Whether a process's health URL answers 200; Rasa's `/status` only once its model is
+    loaded (it answers before)."""
+    try:
+        async with http.get(url) as response:
+            if response.status != 200:
+                return False
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, ValueError):
+        return False
+    return "/status" not in url or bool(body.get("model_file"))
 
 
 def free_port() -> int:
@@ -148,25 +165,13 @@ class Stack:
         deadline = time.monotonic() + STARTUP_SECONDS
         async with aiohttp.ClientSession() as http:
             for url in urls:
-                while not await self._ready(http, url):
+                while not await answers(http, url):
                     dead = [name for name, alive in self.alive().items() if not alive]
                     if dead:
                         raise RuntimeError(f"{dead} exited:\n" + "\n".join(map(self.log, dead)))
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"{url} not ready after {STARTUP_SECONDS} s")
                     await asyncio.sleep(1)
-
-    @staticmethod
-    async def _ready(http: aiohttp.ClientSession, url: str) -> bool:
-        try:
-            async with http.get(url) as response:
-                if response.status != 200:
-                    return False
-                body = await response.json(content_type=None)
-        except (aiohttp.ClientError, ValueError):
-            return False
-        # Rasa answers /status before its model is loaded; wait for the model.
-        return "/status" not in url or bool(body.get("model_file"))
 
 
 @contextlib.contextmanager
