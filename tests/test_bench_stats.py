@@ -93,3 +93,11 @@ def test_the_five_slowest_answers_are_kept_with_their_messages():
     slowest = level_summary(1, result)["slowest"]
     assert [s["ms"] for s in slowest] == [1800.0, 1800.0, 1800.0, 90.0, 90.0]
     assert slowest[0]["message"] == "Szukam mieszkania"
+
+
+@pytest.mark.parametrize("system", sorted(SCRIPTS))
+def test_turns_1_to_5_and_36_to_40_of_the_long_conversation_are_the_same_messages(system):
+    # Otherwise the comparison measures which messages were sent, not the conversation's length.
+    block = SCRIPTS[system].long_block.turns
+    turns = [block[turn % len(block)] for turn in range(40)]
+    assert turns[:5] == turns[35:]

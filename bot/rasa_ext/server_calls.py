@@ -26,7 +26,8 @@ message is tried again as usual, so the conversation goes on once the server is 
 
 endpoints.yml names the generator (`nlg: type: bot.rasa_ext.server_calls.…`), so the Rasa
 server imports this module at start; importing it installs these changes, answers a
-message sent twice only once (bot/rasa_ext/once.py) and keeps message text out of Rasa's
+message sent twice only once (bot/rasa_ext/once.py), keeps a turn's cost flat over long
+conversations (bot/rasa_ext/flat_turns.py) and keeps message text out of Rasa's
 logs (bot/rasa_ext/quiet_logs.py).
 """
 
@@ -54,6 +55,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.rasa_ext.flat_turns import (
+    install_applied_events_memo,
+    install_collection_after_model_load,
+    install_event_class_lookup,
+    install_recent_events_for_actions,
+    install_recent_states,
+)
 from bot.rasa_ext.once import install_once_per_message_id
 from bot.rasa_ext.quiet_logs import install_logs_without_message_text
 
@@ -273,3 +281,8 @@ install_connection_reuse()
 install_action_failure_answer()
 install_once_per_message_id()
 install_logs_without_message_text()
+install_event_class_lookup()
+install_recent_events_for_actions()
+install_collection_after_model_load()
+install_recent_states()
+install_applied_events_memo()
