@@ -27,8 +27,7 @@ from actions.common import (
 from bot.directory.answers import general_counselling
 from bot.directory.models import City
 from bot.handoff.store import start_case
-
-TRANSCRIPT_MESSAGES = 20  # the conversation so far that staff see with a new case
+from bot.history import TRANSCRIPT_MESSAGES
 
 
 def emergency_numbers(city: City) -> list[list[str]]:

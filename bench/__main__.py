@@ -96,11 +96,15 @@ async def measure_all(urls: dict[str, str], options: argparse.Namespace) -> dict
                 f"    {system:<13}{level:>3} conversations: {row['throughput_msg_s']:>6} msg/s, "
                 f"p95 {row.get('p95_ms', '–')} ms, {row['errors']} errors of {row['messages']}"
             )
-    long_conversation = {}
-    for system, url in urls.items():
-        print(f"==> one conversation of {options.turns} turns with {system}")
-        turns = await load.long_conversation(url, SCRIPTS[system].long_block, options.turns)
-        long_conversation[system] = long_conversation_summary(turns)
+    long_runs: dict[str, list[list[float]]] = {system: [] for system in urls}
+    for run in range(options.long_conversations):
+        for system, url in urls.items():
+            print(f"==> conversation {run + 1} of {options.turns} turns with {system}")
+            block = SCRIPTS[system].long_block
+            long_runs[system].append(await load.long_conversation(url, block, options.turns))
+    long_conversation = {
+        system: long_conversation_summary(runs) for system, runs in long_runs.items()
+    }
     long_message: dict[str, dict] = {system: {} for system in urls}
     for system, url in urls.items():
         print(f"==> a 500- and a {len(LONG_MESSAGE):,}-character message to {system}")
@@ -217,10 +221,14 @@ def parse_options() -> argparse.Namespace:
         help="per level and system; the conversations under way then finish",
     )
     parser.add_argument("--turns", type=int, default=40, help="of the long conversation")
+    parser.add_argument(
+        "--long-conversations", type=int, default=5, help="each of --turns turns, per system"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="of the long message")
     options = parser.parse_args()
     if options.quick:
         options.levels, options.seconds, options.turns, options.repeats = [1, 10], 4.0, 10, 1
+        options.long_conversations = 1
     return options
 
 
@@ -281,6 +289,7 @@ def main() -> int:
             "levels": options.levels,
             "seconds_per_level": options.seconds,
             "long_conversation_turns": options.turns,
+            "long_conversations": options.long_conversations,
             "long_message_repeats": options.repeats,
             "quick": options.quick,
         },

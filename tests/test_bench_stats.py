@@ -43,10 +43,19 @@ def test_failed_messages_count_as_sent_and_as_errors_but_not_in_throughput():
 
 def test_turns_36_to_40_are_compared_with_turns_1_to_5():
     turns = [50.0] * 5 + [70.0] * 30 + [100.0] * 5
-    summary = long_conversation_summary(turns)
+    summary = long_conversation_summary([turns])
     assert summary["last_turns"] == "36-40"
     assert (summary["first_turns_p50_ms"], summary["last_turns_p50_ms"]) == (50.0, 100.0)
     assert summary["ratio_last_to_first"] == 2.0
+
+
+def test_the_turns_of_several_long_conversations_are_pooled():
+    # One conversation met a slow spell in its last turns; the others did not.
+    runs = [[50.0] * 35 + [100.0] * 5, [50.0] * 35 + [55.0] * 5, [50.0] * 35 + [55.0] * 5]
+    summary = long_conversation_summary(runs)
+    assert summary["conversations"] == 3
+    assert summary["last_turns_p50_ms"] == 55.0
+    assert summary["ratio_last_to_first"] == 1.1
 
 
 def level(concurrency: int, throughput: float, p95: float) -> dict:
@@ -55,7 +64,7 @@ def level(concurrency: int, throughput: float, p95: float) -> dict:
 
 
 def test_the_table_divides_welcome_desk_by_the_bare_bot():
-    long_turns = long_conversation_summary([60.0] * 40)
+    long_turns = long_conversation_summary([[60.0] * 40])
     one_message = {"p50_ms": 80.0}
     report = {
         "concurrency": {

@@ -12,19 +12,19 @@ Rasa Open Source 3.6 does work on every message that grows with the conversation
   of the two calls per message (3.6 ms each at 422 events). Our actions read the slots,
   the latest message and, for the handoff's transcript and the rating of an answer, the
   last few turns, so `install_recent_events_for_actions` sends the events of the last
-  `ACTION_TURNS` user messages; the slots, the latest message and the active loop go as
-  before.
+  few user messages (bot/history.py: 3, or 10 for the handoff's transcript); the slots,
+  the latest message and the active loop go as before.
 - **The policies' view of the conversation**: to predict an action, the rule and
   memoization policies ask for the dialogue state before every action of the
-  conversation (`past_states`, 1.2 ms at 422 events), then look at the last few: the
-  memoization policy at 3 (config.yml), the rules at their length (one to three turns).
-  `install_recent_states` computes the states for the last `STATES_WINDOW` actions only
-  (the tracker before each action is still replayed from the start, which is cheap),
-  starting where the user spoke, so the states given are exactly Rasa's last ones.
+  conversation (`past_states`, 1.2 ms at 422 events), replayed from the first event each
+  time, then look at the last few: the memoization policy at 3 (config.yml), the rules
+  at their length (one turn). `install_recent_states` keeps the states worked out on the
+  tracker and goes on from the events added since, and gives the last `STATES_WINDOW`
+  of them: exactly Rasa's last states.
 - **The applied events** (all events but those undone by a restart or a rewind) are
   worked out from the whole conversation each time something asks, several times per
-  message (0.6 ms each at 422 events); `install_applied_events_memo` keeps the answer
-  until the tracker's next event.
+  message (0.6 ms each at 422 events); `install_applied_events_memo` keeps them and adds
+  each new message, reply, slot or action as it comes.
 - **Python's full garbage collections**: the Rasa process holds millions of long-lived
   objects (the model, TensorFlow's and Rasa's modules), and each full collection walks
   them all: a turn that met one took 350-500 ms instead of 50-100. The events parsed on
@@ -37,30 +37,37 @@ Installed when the Rasa server imports bot/rasa_ext/server_calls.py (endpoints.y
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
-from collections.abc import Iterator
 from typing import Any
 
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    DefinePrevUserUtteredFeaturization,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-# The user messages (with everything after each) an action call carries: enough for the
-# handoff's transcript of the last 20 messages (actions/handoff.py, TRANSCRIPT_MESSAGES;
-# every turn has the user's message and at least one reply) and for the question a rating
-# is about (actions/feedback.py), which comes one or two turns back.
-ACTION_TURNS = 10
+from bot.history import turns_sent
 
 # The dialogue states the policies are given: the last ones before this many actions (a
-# turn is two or three actions). Far more than the longest rule or story memory needs.
-STATES_WINDOW = 30
+# turn is two or three actions). The memoization policy reads 3 (config.yml), our rules
+# are one turn long (data/rules.yml); tests/rasa_ext/test_flat_turns.py keeps it so.
+STATES_WINDOW = 12
+# Where a tracker keeps the dialogue states worked out so far (`recent_states`).
+STATES_MEMO = "_welcome_desk_states"
 
 
-def recent_events(tracker: DialogueStateTracker, turns: int = ACTION_TURNS) -> list[Event]:
+def recent_events(tracker: DialogueStateTracker, turns: int) -> list[Event]:
     """The events from the `turns`-th last user message on (all of them if fewer)."""
     events = list(tracker.events)
     seen = 0
@@ -118,7 +125,8 @@ def install_recent_events_for_actions() -> None:
     ) -> dict[str, Any]:
         # Rasa's own request with the recent events in place of all of them.
         result = rasas_own(self, _WithoutEvents(tracker), domain)
-        result["tracker"]["events"] = [event.as_dict() for event in recent_events(tracker)]
+        recent = recent_events(tracker, turns_sent(self.name()))
+        result["tracker"]["events"] = [event.as_dict() for event in recent]
         return result
 
     action_call_format.recent_only = True  # type: ignore[attr-defined]
@@ -141,6 +149,25 @@ def install_collection_after_model_load() -> None:
     Agent.load_model = load_model  # type: ignore[method-assign]
 
 
+class _StatesSoFar:
+    """The dialogue states worked out for one tracker and one way of asking, and where the
+    work stopped: the tracker replayed up to `done` applied events."""
+
+    def __init__(self, tracker: DialogueStateTracker) -> None:
+        self.prior = tracker.init_copy()
+        self.done = 0
+        self.last_done: Event | None = None
+        self.states: list[State] = []
+        self.last_ml_action_sub_state: Any = None
+        self.turn_was_hidden = False
+
+    def continues(self, applied: list[Event]) -> bool:
+        """Whether `applied` is what was worked through, with events added after it."""
+        if len(applied) < self.done:
+            return False
+        return self.done == 0 or applied[self.done - 1] is self.last_done
+
+
 def recent_states(
     domain: Domain,
     tracker: DialogueStateTracker,
@@ -148,55 +175,67 @@ def recent_states(
     ignore_rule_only_turns: bool = False,
     rule_only_data: dict[str, Any] | None = None,
 ) -> list[State]:
-    """Rasa's `Domain.states_for_tracker_history` for the last `STATES_WINDOW` actions.
+    """The last states of Rasa's `Domain.states_for_tracker_history`, the state before each
+    of the last `STATES_WINDOW` actions and the current one.
 
-    The loop is Rasa's own; what is new is that states before `start` are not computed.
-    `start` is an action taken right after the user spoke, where Rasa's state takes
-    nothing over from the state before it, so every state given is the one Rasa gives."""
+    The steps are Rasa's own, taken once per action: the tracker keeps the states and its
+    replay (`_StatesSoFar`), and the next call goes on from the events added since. A
+    restart, a new session or a rewind changes the applied events; the work starts over."""
     applied = tracker.applied_events()
-    actions = [event.action_name for event in applied if isinstance(event, ActionExecuted)]
-    # Prior tracker i comes before action i (the last one after all of them); its state's
-    # previous action is actions[i - 1].
-    start = 0
-    for index in range(len(actions) - STATES_WINDOW, 0, -1):
-        if actions[index - 1] == ACTION_LISTEN_NAME:
-            start = index
-            break
-
-    states: list[State] = []
-    last_ml_action_sub_state = None
-    turn_was_hidden = False
-    for index, (prior, hide_rule_turn) in enumerate(_prior_trackers(tracker, applied)):
-        if ignore_rule_only_turns:
-            if not turn_was_hidden:
-                last_ml_action_sub_state = domain._get_prev_action_sub_state(prior)
-            if not prior.followup_action and not prior.latest_action_name == prior.active_loop_name:
-                turn_was_hidden = hide_rule_turn
-            if turn_was_hidden:
-                continue
-        if index < start:
-            continue
-        state = domain.get_active_state(prior, omit_unset_slots=omit_unset_slots)
-        if ignore_rule_only_turns:
-            domain._remove_rule_only_features(state, rule_only_data)
-            if states:
-                domain._substitute_rule_only_user_input(state, states[-1])
-            if last_ml_action_sub_state:
-                state[PREVIOUS_ACTION] = last_ml_action_sub_state
-        states.append(domain._clean_state(state))
-    return states
-
-
-def _prior_trackers(
-    tracker: DialogueStateTracker, applied: list[Event]
-) -> Iterator[tuple[DialogueStateTracker, bool]]:
-    """Rasa's `generate_all_prior_trackers`, given the applied events it would compute."""
-    prior = tracker.init_copy()
-    for event in applied:
+    key = (id(domain), omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+    kept: dict[tuple, _StatesSoFar] = tracker.__dict__.setdefault(STATES_MEMO, {})
+    so_far = kept.get(key)
+    if so_far is None or not so_far.continues(applied):
+        so_far = kept[key] = _StatesSoFar(tracker)
+    for event in applied[so_far.done :]:
         if isinstance(event, ActionExecuted):
-            yield prior, event.hide_rule_turn
-        prior.update(event)
-    yield prior, False
+            state = _next_state(
+                domain,
+                so_far,
+                event.hide_rule_turn,
+                omit_unset_slots,
+                ignore_rule_only_turns,
+                rule_only_data,
+            )
+            if state is not None:
+                so_far.states.append(state)
+                del so_far.states[:-STATES_WINDOW]
+        so_far.prior.update(event)
+    if applied[so_far.done :]:
+        so_far.done, so_far.last_done = len(applied), applied[-1]
+
+    # The state now: worked out on a copy of the bookkeeping, as more events will come.
+    now = copy.copy(so_far)
+    now.states = list(so_far.states)
+    last = _next_state(domain, now, False, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    return now.states + ([last] if last is not None else [])
+
+
+def _next_state(
+    domain: Domain,
+    so_far: _StatesSoFar,
+    hide_rule_turn: bool,
+    omit_unset_slots: bool,
+    ignore_rule_only_turns: bool,
+    rule_only_data: dict[str, Any] | None,
+) -> State | None:
+    """One step of Rasa's `Domain.states_for_tracker_history` loop (None: a hidden turn)."""
+    prior = so_far.prior
+    if ignore_rule_only_turns:
+        if not so_far.turn_was_hidden:
+            so_far.last_ml_action_sub_state = domain._get_prev_action_sub_state(prior)
+        if not prior.followup_action and not prior.latest_action_name == prior.active_loop_name:
+            so_far.turn_was_hidden = hide_rule_turn
+        if so_far.turn_was_hidden:
+            return None
+    state = domain.get_active_state(prior, omit_unset_slots=omit_unset_slots)
+    if ignore_rule_only_turns:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if so_far.states:
+            domain._substitute_rule_only_user_input(state, so_far.states[-1])
+        if so_far.last_ml_action_sub_state:
+            state[PREVIOUS_ACTION] = so_far.last_ml_action_sub_state
+    return domain._clean_state(state)
 
 
 def install_recent_states() -> None:
@@ -222,10 +261,13 @@ def install_recent_states() -> None:
 
 # Where a tracker keeps its applied events and what they were worked out from.
 APPLIED_MEMO = "_welcome_desk_applied_events"
+# Events that only add to the applied events: one appended after them is applied as it is.
+# Any other (a restart, a new session, a rewind, a loop) has Rasa work them out again.
+APPENDED_AS_THEY_ARE = (UserUttered, BotUttered, SlotSet, DefinePrevUserUtteredFeaturization)
 
 
 def install_applied_events_memo() -> None:
-    """Work a tracker's applied events out once per change of its events (once per process)."""
+    """Work a tracker's applied events out once, then add new events (once per process)."""
     rasas_own = DialogueStateTracker.applied_events
     if getattr(rasas_own, "remembers", False):
         return
@@ -234,12 +276,23 @@ def install_applied_events_memo() -> None:
     def applied_events(self: DialogueStateTracker) -> list[Event]:
         # Events are only ever appended, or replaced by a new deque (a reset).
         events = self.events
-        key = (id(events), len(events), id(events[-1]) if events else None)
         memo = self.__dict__.get(APPLIED_MEMO)
-        if memo is None or memo[0] != key:
-            memo = (key, rasas_own(self))
-            self.__dict__[APPLIED_MEMO] = memo
-        return list(memo[1])
+        if memo is not None and memo[0] is events and memo[1] <= len(events):
+            new = [events[i] for i in range(memo[1], len(events))]
+            if all(_appended_as_it_is(event, memo[3]) for event in new):
+                memo[2].extend(new)
+                memo[1] = len(events)
+                return list(memo[2])
+        applied = rasas_own(self)
+        loops = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
+        self.__dict__[APPLIED_MEMO] = [events, len(events), list(applied), loops]
+        return applied
 
     applied_events.remembers = True  # type: ignore[attr-defined]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+
+
+def _appended_as_it_is(event: Event, loops: set[str]) -> bool:
+    if isinstance(event, ActionExecuted):
+        return event.action_name not in loops
+    return isinstance(event, APPENDED_AS_THEY_ARE)

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -48,8 +49,12 @@ def tracker_store_for(
     parts = urlsplit(url or "")
     if parts.scheme == "sqlite":
         store = SQLTrackerStore(domain=domain, host=url, event_broker=event_broker)
+        # SQLAlchemy 1.4 opens and closes a SQLite connection for every session (NullPool),
+        # four times per message; keep one per thread instead, in write-ahead-log mode.
+        store.engine.dispose()
+        store.engine = sa.create_engine(store.engine.url, poolclass=sa.pool.SingletonThreadPool)
         sa.event.listen(store.engine, "connect", write_ahead_log)
-        store.engine.dispose()  # connections made before get the settings too
+        store.sessionmaker = sa.orm.sessionmaker(bind=store.engine)
         return store
     if parts.scheme == "postgresql":
         return SQLTrackerStore(domain=domain, host=url, event_broker=event_broker)
