@@ -43,6 +43,7 @@ NAMES = (
     "NLG_URL",
     "DIRECTORY_DATABASE_URL",
     "RASA_TRACKER_STORE_URL",
+    "RASA_WORKERS",
     "REDIS_URL",
     "TRUSTED_PROXIES",
     "MESSAGES_PER_MINUTE_PER_SENDER",
@@ -108,6 +109,9 @@ class Settings:
     directory_database_url: str
     # Rasa's conversation store: sqlite:///file, postgresql://..., or redis://...
     rasa_tracker_store_url: str
+    # Rasa server processes (Sanic workers) on this machine, sharing its port; each holds
+    # the model (about 1 GB). Without REDIS_URL they take turns by lock files.
+    rasa_workers: int
     # Redis for the locks, de-duplication and rate limits shared by several processes;
     # unset: one machine, kept in each process.
     redis_url: str | None
@@ -238,6 +242,15 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
             return choices[0]
         return value
 
+    def workers(name: str, default: int) -> int:
+        text = raw[name]
+        if text is None:
+            return default
+        if not text.isdigit() or not 1 <= int(text) <= 16:
+            problems.append(f"{name}={text!r} must be a number of processes (1 to 16), e.g. 2")
+            return default
+        return int(text)
+
     def per_minute(name: str, default: int) -> int:
         text = raw[name]
         if text is None:
@@ -283,6 +296,7 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
             TRACKER_STORE_SCHEMES,
             problems,
         ),
+        rasa_workers=workers("RASA_WORKERS", 1),
         redis_url=raw["REDIS_URL"]
         and _store_url("REDIS_URL", raw["REDIS_URL"], REDIS_SCHEMES, problems),
         trusted_proxies=_trusted_proxies(raw["TRUSTED_PROXIES"], problems),

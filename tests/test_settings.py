@@ -43,6 +43,8 @@ def test_an_empty_variable_counts_as_unset():
         ("RASA_HOST", "0.0.0.0", "set RASA_AUTH_TOKEN"),
         ("WEB_HOST", "my host", "is not a host name"),
         ("LOG_FORMAT", "yaml", "LOG_FORMAT='yaml' must be one of: text, json"),
+        ("RASA_WORKERS", "0", "RASA_WORKERS='0' must be a number of processes (1 to 16)"),
+        ("RASA_WORKERS", "two", "RASA_WORKERS='two' must be a number of processes"),
     ],
 )
 def test_a_wrong_value_is_named_with_what_to_write(name, value, words):

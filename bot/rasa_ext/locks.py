@@ -2,7 +2,9 @@
 
 endpoints.yml names `ConversationLocks` with `url: ${REDIS_URL}`:
 
-- empty (REDIS_URL unset): Rasa's `InMemoryLockStore`, for one Rasa process;
+- empty (REDIS_URL unset), one Rasa worker: Rasa's `InMemoryLockStore`;
+- empty, several Rasa workers on this machine (RASA_WORKERS, which Rasa reads as
+  SANIC_WORKERS): `FileLockStore`, an exclusive `flock` per conversation;
 - `redis://[:password@]host:6379/0`, `rediss://...` or `unix://...`: `AtomicRedisLockStore`,
   shared by every Rasa replica.
 
@@ -20,10 +22,15 @@ Rasa's wait time, and a conversation's key is gone once nobody holds or waits. D
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
 import logging
+import os
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +49,9 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
+
+# The lock files of the Rasa workers of `make run` (FileLockStore).
+LOCK_DIRECTORY = Path(__file__).resolve().parents[2] / "var" / "rasa-locks"
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 # Not Rasa's "lock:": its RedisLockStore keeps a string there, ours is a hash.
@@ -235,10 +245,72 @@ class AtomicRedisLockStore(LockStore):
             await asyncio.sleep(wait_time_in_seconds)
 
 
-def lock_store_for(url: str) -> LockStore:
-    """Rasa's in-process lock store for an empty `url`, else the atomic Redis store."""
+# Conversations share this many lock files (by a hash of their id): two that share one
+# wait for each other now and then, which costs a few milliseconds and nothing else.
+LOCK_FILES = 1024
+# How often a message waiting for its conversation's lock file tries again.
+FILE_LOCK_POLL_SECONDS = 0.005
+
+
+class FileLockStore(LockStore):
+    """One message of a conversation at a time across the Rasa worker processes of one
+    machine: an exclusive `flock` on one of `LOCK_FILES` files in `directory`.
+
+    The kernel lets go of a lock whose process died, so nothing waits for a lifetime to
+    run out. Unlike Rasa's tickets, waiting messages are not served in the order they came:
+    the channels' gateway sends each user's messages one at a time and in order
+    (bot/channels/gateway.py); the lock keeps two from overlapping."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        super().__init__()
+
+    def lock_file(self, conversation_id: str) -> Path:
+        digest = hashlib.blake2b(conversation_id.encode(), digest_size=8).digest()
+        return self.directory / f"{int.from_bytes(digest, 'big') % LOCK_FILES}.lock"
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        """Hold the conversation's lock file; LockError after waiting `lock_lifetime`."""
+        descriptor = os.open(self.lock_file(conversation_id), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + lock_lifetime
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LockError(
+                            f"the conversation was busy for {lock_lifetime:.0f} s"
+                        ) from None
+                    await asyncio.sleep(FILE_LOCK_POLL_SECONDS)
+            yield TicketLock(conversation_id)
+        finally:
+            os.close(descriptor)  # and with it the lock
+
+    # Rasa's ticket interface: a lock file keeps no tickets.
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        return None
+
+    def delete_lock(self, conversation_id: str) -> None:
+        return None
+
+    def save_lock(self, lock: TicketLock) -> None:
+        return None
+
+
+def lock_store_for(url: str, workers: int = 1, directory: Path = LOCK_DIRECTORY) -> LockStore:
+    """The atomic Redis store for a Redis `url`; without one, lock files for several Rasa
+    workers, Rasa's in-process store for one."""
     if not url:
-        return InMemoryLockStore()
+        return FileLockStore(directory) if workers > 1 else InMemoryLockStore()
     if urlsplit(url).scheme in REDIS_SCHEMES:
         return AtomicRedisLockStore(url)
     # Never echo the URL: it may hold a password.
@@ -251,4 +323,8 @@ class ConversationLocks(LockStore):
     (so Rasa's log names the one in use)."""
 
     def __new__(cls, endpoint_config: EndpointConfig | None = None) -> LockStore:  # type: ignore[misc]
-        return lock_store_for(endpoint_config.url if endpoint_config else "")
+        workers = os.environ.get("SANIC_WORKERS", "1")
+        return lock_store_for(
+            endpoint_config.url if endpoint_config else "",
+            workers=int(workers) if workers.isdigit() else 1,
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,13 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.rasa_ext.locks import KEY_PREFIX, AtomicRedisLockStore, ConversationLocks
+from bot.rasa_ext.locks import (
+    KEY_PREFIX,
+    AtomicRedisLockStore,
+    ConversationLocks,
+    FileLockStore,
+    lock_store_for,
+)
 from bot.settings import settings
 from tests.support.redis_server import LocalRedis
 
@@ -61,8 +68,10 @@ def replica(kind: str, url: str, port: int, password: str, index: int, start: Ba
     `lock_store.lock(...)` as Rasa's processor does. Runs in its own OS process."""
     if kind == "atomic":
         lock_store: LockStore = AtomicRedisLockStore(url)
-    else:
+    elif kind == "rasa":
         lock_store = RedisLockStore(host="127.0.0.1", port=port, db=2, password=password)
+    else:  # Rasa workers on one machine, as RASA_WORKERS starts them (files in `kind`)
+        lock_store = FileLockStore(Path(kind))
     records = redis.Redis.from_url(url.rsplit("/", 1)[0] + "/1")
 
     async def process(message: str) -> None:
@@ -132,6 +141,61 @@ def test_four_replicas_process_a_conversation_one_message_at_a_time_and_each_onc
     # Each message found nobody else processing the conversation.
     assert set(done["inside"]) == {"1"}
     assert lock_keys(redis_server) == []
+
+
+def test_four_workers_on_one_machine_process_a_conversation_one_message_at_a_time_by_lock_files(
+    redis_server: LocalRedis, records: redis.Redis, tmp_path: Path
+) -> None:
+    done = run_replicas(str(tmp_path / "rasa-locks"), redis_server, records)
+
+    assert sorted(done["processed"]) == sorted(MESSAGES)  # each exactly once
+    assert done["refused"] == []
+    assert set(done["inside"]) == {"1"}
+
+
+def test_a_worker_that_died_holding_a_conversations_lock_file_holds_up_nobody(tmp_path: Path):
+    store = FileLockStore(tmp_path)
+    context = multiprocessing.get_context("fork")
+    holding = context.Event()
+
+    def dies_holding_the_lock() -> None:
+        async def hold() -> None:
+            async with store.lock("widget-crash"):
+                holding.set()
+                os._exit(1)  # killed: no cleanup runs
+
+        asyncio.run(hold())
+
+    worker = context.Process(target=dies_holding_the_lock)
+    worker.start()
+    assert holding.wait(WAIT_SECONDS)
+    worker.join(WAIT_SECONDS)
+
+    async def next_message() -> float:
+        started = time.monotonic()
+        async with store.lock("widget-crash", lock_lifetime=5):
+            return time.monotonic() - started
+
+    assert asyncio.run(next_message()) < 1
+
+
+def test_a_conversation_busy_longer_than_the_lock_lifetime_refuses_the_next_message(tmp_path):
+    store = FileLockStore(tmp_path)
+
+    async def story() -> None:
+        async with store.lock("widget-busy"):
+            with pytest.raises(LockError):
+                async with FileLockStore(tmp_path).lock("widget-busy", lock_lifetime=0.2):
+                    pass
+
+    asyncio.run(story())
+
+
+def test_several_workers_without_redis_get_lock_files_and_one_gets_rasas_own_store():
+    endpoint = EndpointConfig(type="bot.rasa_ext.locks.ConversationLocks", url="")
+    assert isinstance(lock_store_for("", workers=1), InMemoryLockStore)
+    assert isinstance(lock_store_for("", workers=2), FileLockStore)
+    assert isinstance(ConversationLocks(endpoint), InMemoryLockStore)
 
 
 def test_rasas_own_redis_lock_store_overlaps_or_loses_messages_under_the_same_load(
