@@ -34,8 +34,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
 SECONDS_PER_DAY = 24 * 60 * 60
-# Conversations kept in memory, most recently used first out of the way last. A tracker
-# of a long conversation (40 turns, 422 events) takes about 0.5 MB.
+# Conversations kept in memory; the one used longest ago goes first. After `make bench`
+# (several hundred conversations) the Rasa server's resident memory was 1,204-1,241 MB
+# against 1,159 MB without them.
 RECENT_CONVERSATIONS = 500
 
 
