@@ -43,21 +43,24 @@ def timed_run(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (Linux /proc)."""
-    total_kb = 0
+def memory_mb(pid: int) -> dict[str, float]:
+    """Memory of a process and its children, in MB (Linux /proc): resident (`rss`, pages
+    shared between them counted in each) and proportional (`pss`, a shared page split
+    among those that share it: what several Rasa workers cost together)."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
+    total_kb = {"rss": 0, "pss": 0}
     for p in pids:
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except FileNotFoundError:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("Rss", "Pss"):
+                    total_kb[name.lower()] += int(value.split()[0])
+        except (FileNotFoundError, PermissionError):
             continue
-    return round(total_kb / 1024, 1)
+    return {name: round(kb / 1024, 1) for name, kb in total_kb.items()}
 
 
 def load_average() -> list[float]:
@@ -139,8 +142,8 @@ async def measure(work: Path, model: Path, baseline_dir: Path, options: argparse
         baseline_url = f"http://127.0.0.1:{port}"
         await wait_for_rasa(baseline_url, baseline)
         results = await measure_all({"welcome_desk": stack.rasa, "baseline": baseline_url}, options)
-        memory = {name: rss_mb(p.pid) for name, p in stack.processes.items()}
-        memory["baseline_rasa"] = rss_mb(baseline.pid)
+        memory = {name: memory_mb(p.pid) for name, p in stack.processes.items()}
+        memory["baseline_rasa"] = memory_mb(baseline.pid)
         dead = [name for name, alive in stack.alive().items() if not alive]
         if dead:
             raise RuntimeError(
@@ -150,7 +153,13 @@ async def measure(work: Path, model: Path, baseline_dir: Path, options: argparse
         stack.stop()
         baseline.terminate()
         baseline.wait(timeout=30)
-    return {**results, "memory": {"rss_mb": memory}}
+    return {
+        **results,
+        "memory": {
+            "rss_mb": {name: mb["rss"] for name, mb in memory.items()},
+            "pss_mb": {name: mb["pss"] for name, mb in memory.items()},
+        },
+    }
 
 
 def one_conversation_latency(concurrency: dict[str, list[dict]]) -> dict:
@@ -181,9 +190,9 @@ def print_report(report: dict) -> None:
     print()
     print(format_table(report))
     print()
-    print(f"{'resident memory (MB)':<28}")
+    print(f"{'memory (MB)':<28}{'resident':>14}{'proportional':>14}")
     for name, mb in report["memory"]["rss_mb"].items():
-        print(f"  {name:<26}{mb:>14.1f}")
+        print(f"  {name:<26}{mb:>14.1f}{report['memory']['pss_mb'][name]:>14.1f}")
     training = report.get("training_seconds")
     ours_s, base_s = training["welcome_desk"], training["baseline"]
     print(f"\n{'training time (s)':<28}{_seconds(ours_s):>14}{_seconds(base_s):>12}")

@@ -1,7 +1,7 @@
 """`make profile`: where a turn's time goes, under the bench's load of 50 conversations.
 
 App environment. Starts Welcome Desk as `make bench` does (supervisord.conf's three processes,
-the sample directory), warms it up, then sends the bench's conversation mix with
+the sample directory; one Rasa worker, RASA_WORKERS=1, so that py-spy sees all its work), warms it up, then sends the bench's conversation mix with
 `--conversations` at once for `--seconds` while `py-spy record` samples each process. For
 each process it prints the functions that hold the most samples: *own* (the CPU is in that
 function itself) and *total* (the function is on the stack: it or what it calls), as shares
@@ -92,7 +92,8 @@ def summarize(collapsed: str, top: int) -> tuple[int, list[tuple[str, float]], l
 
 async def profile(options: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="welcome-desk-profile-"))
-    stack = Stack(work / "stack", model=options.model)
+    # One Rasa process: py-spy samples the process it is given, not its workers.
+    stack = Stack(work / "stack", model=options.model, RASA_WORKERS="1")
     stack.workdir.mkdir(parents=True)
     await build_sample_directory(stack.directory_db)
     stack.start()

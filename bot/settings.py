@@ -109,8 +109,9 @@ class Settings:
     directory_database_url: str
     # Rasa's conversation store: sqlite:///file, postgresql://..., or redis://...
     rasa_tracker_store_url: str
-    # Rasa server processes (Sanic workers) on this machine, sharing its port; each holds
-    # the model (about 1 GB). Without REDIS_URL they take turns by lock files.
+    # Rasa server processes (Sanic workers) on this machine, sharing its port and the model
+    # loaded once before them; 2 by default (1 on one core). Without REDIS_URL they take
+    # turns per conversation by lock files (decision 0017).
     rasa_workers: int
     # Redis for the locks, de-duplication and rate limits shared by several processes;
     # unset: one machine, kept in each process.
@@ -296,7 +297,7 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
             TRACKER_STORE_SCHEMES,
             problems,
         ),
-        rasa_workers=workers("RASA_WORKERS", 1),
+        rasa_workers=workers("RASA_WORKERS", min(2, os.cpu_count() or 1)),
         redis_url=raw["REDIS_URL"]
         and _store_url("REDIS_URL", raw["REDIS_URL"], REDIS_SCHEMES, problems),
         trusted_proxies=_trusted_proxies(raw["TRUSTED_PROXIES"], problems),

@@ -1,8 +1,10 @@
-"""RASA_WORKERS=2: two Rasa server processes share the port, and a conversation goes on
-where it was whichever of them gets its next message, with nothing lost or kept twice.
-Needs the trained model. That two workers never handle one conversation at once is shown
-where the race can be forced, in tests/rasa_ext/test_locks.py (four processes, one
-conversation); here the kernel decides which worker takes a connection."""
+"""RASA_WORKERS=2: two Rasa server processes share the port and the model loaded once
+before them (bot/rasa_ext/workers.py), and a conversation goes on where it was whichever
+of them gets its next message, with nothing lost or kept twice. Needs the trained model.
+
+That two workers never handle one conversation at once is shown where the race can be
+forced, in tests/rasa_ext/test_locks.py (four processes, one conversation); here the
+kernel decides which worker takes a connection."""
 
 from __future__ import annotations
 
@@ -55,9 +57,12 @@ async def tracker(stack: Stack, sender: str) -> dict:
             return await response.json()
 
 
-def test_two_rasa_processes_answer_on_one_port(stack: Stack) -> None:
+def test_two_rasa_processes_answer_on_one_port_with_the_model_loaded_once(stack: Stack) -> None:
     pids = workers(stack)
     assert len(pids) == 2
+    log = (stack.workdir / "rasa.log").read_text(errors="replace")
+    assert log.count("Model loaded once for the Rasa workers") == 1
+    assert log.count("a worker of the main process's model") == 2
     before = [cpu_seconds(pid) for pid in pids]
 
     async def traffic() -> None:

@@ -128,6 +128,8 @@ class ReplicatedStack:
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            # One process per Rasa replica, as docker-compose.yml runs them.
+            "RASA_WORKERS": "1",
         }
         base.update(settings(base).environment())
         self.env = base
