@@ -1,8 +1,9 @@
 """`make profile`: where a turn's time goes, under the bench's load of 50 conversations.
 
 App environment. Starts Welcome Desk as `make bench` does (supervisord.conf's three processes,
-the sample directory; one Rasa worker, RASA_WORKERS=1, so that py-spy sees all its work), warms it up, then sends the bench's conversation mix with
-`--conversations` at once for `--seconds` while `py-spy record` samples each process. For
+the sample directory; one Rasa worker, RASA_WORKERS=1, so that py-spy sees all its work),
+warms it up, then sends the bench's conversation mix with `--conversations` at once for
+`--seconds` while `py-spy record` samples each process. For
 each process it prints the functions that hold the most samples: *own* (the CPU is in that
 function itself) and *total* (the function is on the stack: it or what it calls), as shares
 of that process's samples, idle waiting left out. The raw profiles (collapsed stacks) go to
