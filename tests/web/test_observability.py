@@ -259,6 +259,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         LOG_FORMAT="json",
         METRICS_TOKEN=METRICS_TOKEN,
         RASA_AUTH_TOKEN=RASA_TOKEN,
+        # One Rasa process: the readiness test takes the model away through Rasa's API,
+        # which reaches one worker only (decision 0017).
+        RASA_WORKERS="1",
     ) as stack:
         yield stack
 
