@@ -192,14 +192,26 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
     raw = dict(zip(NAMES, values, strict=True))
     problems: list[str] = []
 
-    def port(name: str, default: int) -> int:
+    def whole_number(name: str, default: int, low: int, high: int, kind: str) -> int:
         text = raw[name]
         if text is None:
             return default
-        if not text.isdigit() or not 1 <= int(text) <= 65535:
-            problems.append(f"{name}={text!r} is not a port number (1 to 65535), e.g. {default}")
+        if not text.isdigit() or not low <= int(text) <= high:
+            problems.append(f"{name}={text!r} {kind} ({low} to {high}), e.g. {default}")
             return default
         return int(text)
+
+    def port(name: str, default: int) -> int:
+        return whole_number(name, default, 1, 65535, "is not a port number")
+
+    def days(name: str, default: int) -> int:
+        return whole_number(name, default, 1, 3650, "must be a number of days")
+
+    def workers(name: str, default: int) -> int:
+        return whole_number(name, default, 1, 16, "must be a number of processes")
+
+    def per_minute(name: str, default: int) -> int:
+        return whole_number(name, default, 1, 100_000, "must be a number of messages per minute")
 
     def host(name: str) -> str:
         value = raw[name] or "127.0.0.1"
@@ -227,42 +239,12 @@ def _settings(values: tuple[str | None, ...]) -> Settings:
             return default
         return text.lower() in ("true", "1", "yes")
 
-    def days(name: str, default: int) -> int:
-        text = raw[name]
-        if text is None:
-            return default
-        if not text.isdigit() or not 1 <= int(text) <= 3650:
-            problems.append(f"{name}={text!r} must be a number of days (1 to 3650), e.g. {default}")
-            return default
-        return int(text)
-
     def choice(name: str, choices: tuple[str, ...]) -> str:
         value = raw[name] or choices[0]
         if value not in choices:
             problems.append(f"{name}={value!r} must be one of: {', '.join(choices)}")
             return choices[0]
         return value
-
-    def workers(name: str, default: int) -> int:
-        text = raw[name]
-        if text is None:
-            return default
-        if not text.isdigit() or not 1 <= int(text) <= 16:
-            problems.append(f"{name}={text!r} must be a number of processes (1 to 16), e.g. 2")
-            return default
-        return int(text)
-
-    def per_minute(name: str, default: int) -> int:
-        text = raw[name]
-        if text is None:
-            return default
-        if not text.isdigit() or not 1 <= int(text) <= 100_000:
-            problems.append(
-                f"{name}={text!r} must be a number of messages per minute (1 to 100000), "
-                f"e.g. {default}"
-            )
-            return default
-        return int(text)
 
     rasa_host, web_host = host("RASA_HOST"), host("WEB_HOST")
     action_host = host("ACTION_HOST")
