@@ -42,13 +42,6 @@ WAIT_SECONDS = 30  # generous bound for anything the tests wait for
 RACE_SECONDS = 10  # a message of the race not answered by then never will be
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[LocalRedis]:
-    with LocalRedis() as server:
-        server.start()
-        yield server
-
-
 @pytest.fixture
 def records(redis_server: LocalRedis) -> Iterator[redis.Redis]:
     """What the replicas did, kept in Redis db 1; the locks live in db 2."""

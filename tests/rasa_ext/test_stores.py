@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_ext.stores import ConversationStore
-from tests.support.redis_server import LocalRedis
 
 SENDER = "widget-0123"
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[LocalRedis]:
-    with LocalRedis() as server:
-        server.start()
-        yield server
 
 
 @pytest.fixture(params=["sqlite", "redis"])
