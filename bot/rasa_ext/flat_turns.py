@@ -187,7 +187,8 @@ def recent_states(
     so_far = kept.get(key)
     if so_far is None or not so_far.continues(applied):
         so_far = kept[key] = _StatesSoFar(tracker)
-    for event in applied[so_far.done :]:
+    added = applied[so_far.done :]
+    for event in added:
         if isinstance(event, ActionExecuted):
             state = _next_state(
                 domain,
@@ -201,7 +202,7 @@ def recent_states(
                 so_far.states.append(state)
                 del so_far.states[:-STATES_WINDOW]
         so_far.prior.update(event)
-    if applied[so_far.done :]:
+    if added:
         so_far.done, so_far.last_done = len(applied), applied[-1]
 
     # The state now: worked out on a copy of the bookkeeping, as more events will come.
@@ -274,25 +275,40 @@ def install_applied_events_memo() -> None:
 
     @functools.wraps(rasas_own)
     def applied_events(self: DialogueStateTracker) -> list[Event]:
-        # Events are only ever appended, or replaced by a new deque (a reset).
         events = self.events
-        memo = self.__dict__.get(APPLIED_MEMO)
-        if memo is not None and memo[0] is events and memo[1] <= len(events):
-            new = [events[i] for i in range(memo[1], len(events))]
-            if all(_appended_as_it_is(event, memo[3]) for event in new):
-                memo[2].extend(new)
-                memo[1] = len(events)
-                return list(memo[2])
+        so_far = self.__dict__.get(APPLIED_MEMO)
+        if so_far is not None and so_far.continued_by(events):
+            so_far.add(events)
+            return list(so_far.applied)
         applied = rasas_own(self)
-        loops = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
-        self.__dict__[APPLIED_MEMO] = [events, len(events), list(applied), loops]
+        self.__dict__[APPLIED_MEMO] = _AppliedSoFar(events, applied)
         return applied
 
     applied_events.remembers = True  # type: ignore[attr-defined]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
 
 
-def _appended_as_it_is(event: Event, loops: set[str]) -> bool:
-    if isinstance(event, ActionExecuted):
-        return event.action_name not in loops
-    return isinstance(event, APPENDED_AS_THEY_ARE)
+class _AppliedSoFar:
+    """A tracker's applied events, the events they were worked out from and how many."""
+
+    def __init__(self, events: Any, applied: list[Event]) -> None:
+        self.events = events
+        self.done = len(events)
+        self.applied = list(applied)
+        self.loops = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
+
+    def continued_by(self, events: Any) -> bool:
+        """Whether `events` are these with only events that add as they are after them
+        (events are only ever appended, or replaced by a new deque: a reset)."""
+        if events is not self.events or len(events) < self.done:
+            return False
+        return all(self._adds_as_it_is(events[i]) for i in range(self.done, len(events)))
+
+    def add(self, events: Any) -> None:
+        self.applied.extend(events[i] for i in range(self.done, len(events)))
+        self.done = len(events)
+
+    def _adds_as_it_is(self, event: Event) -> bool:
+        if isinstance(event, ActionExecuted):
+            return event.action_name not in self.loops
+        return isinstance(event, APPENDED_AS_THEY_ARE)
