@@ -12,8 +12,12 @@ import sys
 from rasa.__main__ import main
 
 import bot.rasa_ext.server_calls  # noqa: F401  (installs the changes)
-from bot.rasa_ext.workers import install_model_loaded_before_workers
+from bot.rasa_ext.workers import (
+    install_connections_shared_evenly,
+    install_model_loaded_before_workers,
+)
 
 if __name__ == "__main__":
     install_model_loaded_before_workers()
+    install_connections_shared_evenly()
     sys.exit(main())

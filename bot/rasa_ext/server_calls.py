@@ -64,6 +64,7 @@ from bot.rasa_ext.flat_turns import (
 )
 from bot.rasa_ext.once import install_once_per_message_id
 from bot.rasa_ext.quiet_logs import install_logs_without_message_text
+from bot.rasa_ext.turn_order import install_oldest_first
 
 logger = logging.getLogger(__name__)
 
@@ -286,3 +287,4 @@ install_recent_events_for_actions()
 install_collection_after_model_load()
 install_recent_states()
 install_applied_events_memo()
+install_oldest_first()

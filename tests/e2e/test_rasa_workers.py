@@ -9,6 +9,7 @@ kernel decides which worker takes a connection."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,22 @@ def workers(stack: Stack) -> list[int]:
     ]
 
 
+def connections_held(stack: Stack) -> list[int]:
+    """How many open connections to the Rasa port each worker holds (from /proc)."""
+    port = int(stack.rasa.rsplit(":", 1)[1])
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if int(local.rsplit(":", 1)[1], 16) == port and state == "01":
+            established.add(f"socket:[{inode}]")
+    held = []
+    for pid in workers(stack):
+        sockets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        held.append(sum(target in established for target in sockets))
+    return held
+
+
 async def say(stack: Stack, sender: str, text: str) -> list[dict]:
     """One message over a new connection, so either worker may take it."""
     async with aiohttp.ClientSession() as http:
@@ -71,6 +88,29 @@ def test_two_rasa_processes_answer_on_one_port_with_the_model_loaded_once(stack:
     asyncio.run(traffic())
     used = [cpu_seconds(pid) - start for pid, start in zip(pids, before, strict=True)]
     assert all(seconds > 0 for seconds in used), used
+
+
+def test_connections_kept_open_are_shared_evenly_between_the_workers(stack: Stack) -> None:
+    """A client keeps its connections open (the gateway does, and the bench): connections
+    one worker took first-come-first-served made half the users wait twice as long."""
+    opened = 24
+
+    async def clients_keeping_connections_open() -> list[int]:
+        connector = aiohttp.TCPConnector(limit=opened)
+        async with aiohttp.ClientSession(connector=connector) as http:
+
+            async def talk(n: int) -> None:
+                body = {"sender": f"even-{n}-{uuid.uuid4()}", "message": "Hallo"}
+                async with http.post(f"{stack.rasa}/webhooks/rest/webhook", json=body) as r:
+                    assert r.status == 200
+
+            for _ in range(3):
+                await asyncio.gather(*(talk(n) for n in range(opened)))
+            return connections_held(stack)
+
+    held = asyncio.run(clients_keeping_connections_open())
+    assert sum(held) == opened, held
+    assert max(held) - min(held) <= 2, held
 
 
 def test_each_conversation_goes_on_where_it_was_whichever_process_answers(stack: Stack) -> None:

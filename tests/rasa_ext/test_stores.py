@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 import redis
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_ext.stores import ConversationStore
@@ -116,3 +124,37 @@ def test_sqlite_saves_append_to_a_write_ahead_log(tmp_path):
     asyncio.run(run())
     with sqlite3.connect(tmp_path / "tracker.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_saved_turn_writes_the_rows_rasas_own_sql_store_writes(tmp_path):
+    """Ours appends the new events with one prepared statement; Rasa's counts what is
+    stored and adds them through the ORM. Same events, same rows, also over a new session."""
+    events = [
+        [UserUttered("hallo", {"name": "greet"}, timestamp=1.0), ActionExecuted("utter_greet")],
+        [SlotSet("city", "dortmund", timestamp=2.0), ActionExecuted("action_listen")],
+        [SessionStarted(timestamp=3.0), ActionExecuted("action_listen", timestamp=3.0)],
+        [UserUttered("Wo ist das?", {"name": "ask_address"}, timestamp=4.0)],
+    ]
+
+    async def run(store: TrackerStore) -> list[tuple]:
+        tracker = await store.get_or_create_tracker(SENDER)
+        for turn_events in events:
+            for event in turn_events:
+                tracker.update(event)
+            await store.save(tracker)
+            tracker = await store.retrieve(SENDER)
+        sql = store.inner if isinstance(store, ConversationStore) else store
+        with sqlite3.connect(sql.engine.url.database) as db:
+            return db.execute(
+                "SELECT sender_id, type_name, timestamp, intent_name, action_name, data"
+                " FROM events ORDER BY id"
+            ).fetchall()
+
+    ours = asyncio.run(run(ConversationStore(host=f"sqlite:///{tmp_path / 'ours.db'}")))
+    rasas = asyncio.run(
+        run(SQLTrackerStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'rasa.db'}"))
+    )
+    # get_or_create_tracker's first action_listen has the time it was made: not compared.
+    assert len(ours) == len(rasas) == 8
+    assert ours[1:] == rasas[1:]
+    assert ours[0][:2] == rasas[0][:2] == (SENDER, "action")
