@@ -11,8 +11,10 @@ Source 3.6 grew with every message without serving us:
 - **Checking the action server's answer**: `RemoteAction._validate_action_result` calls
   `jsonschema.validate`, which checks the schema itself and builds a validator and a $ref
   resolver on each of the two action calls per message (about 15 ms each, a third of the
-  server's CPU). `install_action_result_check` makes it validate with one validator built
-  once; an answer that fails still goes through Rasa's own check, so its error is Rasa's.
+  server's CPU). `install_action_result_check` makes it validate with validators built
+  once, each event against its own type's schema rather than all 23 (0.75 ms per answer
+  before that); an answer that fails still goes through Rasa's own check, so its error
+  is Rasa's.
 - **A new connection for every call**: `EndpointConfig.request` opens an HTTP session,
   and so a TCP connection, for each action call and each NLG request (about eight per
   topic answer) and closes it again. `install_connection_reuse` keeps one session per
@@ -80,8 +82,39 @@ SILENT_ON_FAILURE = frozenset({"action_update_context"})
 
 # Built once, each with the draft `jsonschema.validate` would pick for its schema.
 NLG_RESPONSE_FORMAT = Draft7Validator(nlg_response_format_spec())
-_ACTION_RESULT_SCHEMA = RemoteAction.action_response_format_spec()
-ACTION_RESULT_FORMAT = validator_for(_ACTION_RESULT_SCHEMA)(_ACTION_RESULT_SCHEMA)
+
+
+def _by_event_type(schema: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Rasa's schema for an action's answer checks each event against all 23 event types
+    (`oneOf`, told apart by a constant `event`). The same check in two steps: the answer
+    without that `oneOf`, then each event against its own type's schema only."""
+    events = schema["properties"]["events"]
+    items = {key: value for key, value in events["items"].items() if key != "oneOf"}
+    without = {
+        **schema,
+        "properties": {**schema["properties"], "events": {**events, "items": items}},
+    }
+    types = {branch["properties"]["event"]["const"]: branch for branch in events["items"]["oneOf"]}
+    if len(types) != len(events["items"]["oneOf"]):
+        raise RasaException("Rasa's event schemas no longer differ by their `event` value")
+    validator = validator_for(schema)
+    return validator(without), {name: validator(branch) for name, branch in types.items()}
+
+
+_ANSWER_WITHOUT_EVENT_TYPES, _EVENT_TYPES = _by_event_type(
+    RemoteAction.action_response_format_spec()
+)
+
+
+def action_result_is_valid(result: Any) -> bool:
+    """What Rasa's schema for an action's answer says of `result`, in a tenth of the time."""
+    if not _ANSWER_WITHOUT_EVENT_TYPES.is_valid(result):
+        return False
+    for event in result.get("events") or ():  # objects with a string `event`, by now
+        event_type = _EVENT_TYPES.get(event["event"])
+        if event_type is None or not event_type.is_valid(event):
+            return False
+    return True
 
 
 def nlg_request(
@@ -135,7 +168,7 @@ def install_action_result_check() -> None:
         return
 
     def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-        if ACTION_RESULT_FORMAT.is_valid(result):
+        if action_result_is_valid(result):
             return True
         return rasas_own(self, result)  # raises Rasa's own error, with its message
 

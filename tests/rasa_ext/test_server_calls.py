@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from datetime import datetime
 
 import pytest
 from aiohttp import web
@@ -101,3 +102,64 @@ def test_the_action_servers_answers_are_checked_as_rasa_checks_them():
     assert getattr(RemoteAction._validate_action_result, "prebuilt", False)
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"event": "slot", "name": 7}]})
+
+
+def every_event_type() -> list[dict]:
+    """One event of each type Rasa's schema knows, as Rasa writes them."""
+    from rasa.shared.core import events as e
+
+    made = [
+        e.UserUttered("hallo", {"name": "greet", "confidence": 0.9}, [], message_id="m1"),
+        e.ActionExecuted("action_answer_topic", policy="RulePolicy", confidence=1.0),
+        e.SlotSet("city", "dortmund"),
+        e.EntitiesAdded([{"entity": "city", "value": "dortmund"}]),
+        e.DefinePrevUserUtteredFeaturization(use_text_for_featurization=False),
+        e.ReminderCancelled(name="r"),
+        e.ReminderScheduled("remind", datetime(2026, 12, 5, 9, 0), name="r"),
+        e.ActionExecutionRejected("action_x", policy="RulePolicy"),
+        e.LoopInterrupted(True),
+        e.ActiveLoop("form"),
+        e.AllSlotsReset(),
+        e.ConversationResumed(),
+        e.ConversationPaused(),
+        e.FollowupAction("action_listen"),
+        e.StoryExported("story.yml"),
+        e.Restarted(),
+        e.ActionReverted(),
+        e.UserUtteranceReverted(),
+        e.BotUttered("Hallo!", {"buttons": [{"title": "a", "payload": "/b"}]}),
+        e.SessionStarted(),
+        e.AgentUttered("hi"),
+    ]
+    return [event.as_dict() for event in made]
+
+
+def answers_good_and_bad() -> list[object]:
+    """Real answers, and each broken in the ways a faulty action server breaks them."""
+    events = every_event_type()
+    answers: list[object] = [{}, {"events": []}, {"events": events, "responses": [{}]}]
+    for event in events:
+        answers.append({"events": [event]})
+        for key in event:
+            answers.append({"events": [{k: v for k, v in event.items() if k != key}]})
+            for wrong in (7, "x", None, [], {}, 1.5, True):
+                answers.append({"events": [{**event, key: wrong}]})
+        answers.append({"events": [{**event, "event": "no_such_event"}]})
+    answers += [[], "x", None, {"events": None}, {"events": {}}, {"events": [7]}]
+    answers += [{"responses": [7]}, {"responses": {}}, {"events": [{}]}]
+    return answers
+
+
+def test_each_event_checked_against_its_own_type_decides_as_rasas_whole_schema():
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.rasa_ext.server_calls import action_result_is_valid
+
+    schema = RemoteAction.action_response_format_spec()
+    rasas = validator_for(schema)(schema)
+    answers = answers_good_and_bad()
+    decided = [(action_result_is_valid(a), rasas.is_valid(a)) for a in answers]
+    assert [ours for ours, _ in decided] == [theirs for _, theirs in decided]
+    assert sum(ours for ours, _ in decided) > 30  # many good answers...
+    assert sum(not ours for ours, _ in decided) > 100  # ...and many bad ones
