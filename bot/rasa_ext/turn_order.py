@@ -88,6 +88,8 @@ def _order() -> OldestFirst:
 async def one_turn(work: Callable[[], Awaitable[T]]) -> T:
     """Run a message's turn (`work`) in its worker's order: it computes when no message
     that arrived earlier is ready to."""
+    if _CURRENT_TURN.get() is not None:  # already in a turn: it holds the place
+        return await work()
     turn = _Turn(arrival=time.monotonic())
     token = _CURRENT_TURN.set(turn)
     order = _order()
