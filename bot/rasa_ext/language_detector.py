@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from bot.languages import SUPPORTED_LANGUAGES
 from bot.rasa_ext.model_files import load_estimators, save_estimators
 from bot.rasa_ext.normalizer import MAX_MESSAGE_CHARS
+from bot.rasa_ext.one_message import LinearScores, TfidfRow, multinomial, softmax
 
 LANGUAGE = "language"
 CLASSIFIER_FILES = "language_classifier"  # .json and .npz (bot/rasa_ext/model_files.py)
@@ -92,6 +93,7 @@ class LanguageDetector(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self._classifier = classifier
+        self._one_message = _one_message_parts(classifier)
         self._supported = list(config["languages"])
         codes = list(dict.fromkeys([*config["languages"], *config["other_languages"]]))
         self._lingua_codes = {_lingua_language(code): code for code in codes}
@@ -135,7 +137,18 @@ class LanguageDetector(GraphComponent):
         )
         with self._model_storage.write_to(self._resource) as directory:
             save_estimators(directory, CLASSIFIER_FILES, dict(self._classifier.steps))
+        self._one_message = _one_message_parts(self._classifier)
         return self._resource
+
+    def classifier_probabilities(self, text: str) -> dict[str, float]:
+        """Our classifier's probability of each language for `text`: `predict_proba`,
+        without scikit-learn's overhead where it fits (bot/rasa_ext/one_message.py)."""
+        if self._one_message is None:
+            probabilities = self._classifier.predict_proba([text])[0]
+        else:
+            row, scores = self._one_message
+            probabilities = softmax(scores([row(text)]))
+        return dict(zip(self._classifier.classes_, probabilities, strict=True))
 
     def detect(self, text: str | None) -> dict[str, Any]:
         """The most likely language of `text` and the confidence in it (0..1)."""
@@ -151,9 +164,7 @@ class LanguageDetector(GraphComponent):
         }
         if self._classifier is None:
             return _best(lingua)
-        ours = dict(
-            zip(self._classifier.classes_, self._classifier.predict_proba([text])[0], strict=True)
-        )
+        ours = self.classifier_probabilities(text)
         lingua_code, lingua_confidence = max(lingua.items(), key=lambda item: item[1])
         ours_code, ours_confidence = max(ours.items(), key=lambda item: item[1])
         if lingua_code not in self._supported and lingua_confidence >= 0.5:
@@ -188,6 +199,18 @@ class LanguageDetector(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         # Training examples carry no language feature; nothing to do.
         return training_data
+
+
+def _one_message_parts(classifier: Any) -> tuple[Any, Any] | None:
+    """The n-gram row and the model's scores for one message, or None where only
+    scikit-learn's own path fits."""
+    if classifier is None:
+        return None
+    vectorizer, model = classifier[0], classifier[-1]
+    if len(classifier.steps) != 2 or not TfidfRow.supports(vectorizer) or not multinomial(model):
+        return None
+    row = TfidfRow(vectorizer)
+    return row, LinearScores(model, [row.width])
 
 
 def _best(scores: dict[str, float]) -> dict[str, Any]:
