@@ -66,7 +66,9 @@ def test_language_probabilities_are_scikit_learns(training_texts, tmp_path):
 def test_intent_margins_are_scikit_learns(training_texts, tmp_path):
     texts, labels = training_texts
     # Languages stand in for intents: many classes, every script, real messages.
-    examples = [Message({TEXT: t, "intent": i}) for t, i in zip(texts[::20], labels[::20])]
+    examples = [
+        Message({TEXT: t, "intent": i}) for t, i in zip(texts[::20], labels[::20], strict=True)
+    ]
     trained = TextAndEmbeddingIntentClassifier.create(
         TextAndEmbeddingIntentClassifier.get_default_config(),
         LocalModelStorage(tmp_path),
