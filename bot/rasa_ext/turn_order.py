@@ -3,13 +3,15 @@
 Under load one Rasa worker holds dozens of messages at once, and asyncio runs whichever is
 ready: at every step of a turn (the NLU, each action call, each response rendered) a
 message queued behind all the others again. A topic answer has about eight such steps and
-a "thank you" three, so under 50 conversations the first waited 1.8 s and the second
-0.45 s, and p95 was twice the mean (docs/performance.md).
+a "thank you" three, so under 50 conversations the first waited 1.8–2.3 s and the second
+0.45 s, and p95 was twice the mean (docs/performance.md, decision 0018).
 
 `install_oldest_first`: one message computes at a time, as asyncio runs one anyway. While
 it waits for the action server or the web app (`EndpointConfig.request`) the next one
-computes; when its answer is back it goes before every message that arrived after it. The
-CPU never waits for a reply, and every message waits about as long as the others.
+computes; when its answer is back it goes before every message that arrived after it
+(among those waiting when the turn is passed on: a reply not yet read joins later). The
+CPU never waits for a reply while another message is ready, and every message waits
+about as long as the others.
 """
 
 from __future__ import annotations

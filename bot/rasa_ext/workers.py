@@ -10,8 +10,8 @@ loads (bot/rasa_ext/flat_turns.py) keeps the garbage collector from writing to t
 Each worker opens its own database connections.
 
 Sanic's workers accept from one shared socket, first come first served, and an HTTP
-client keeps its connections open: under 50 conversations one worker held 33 to 41 of the
-bench's connections and the other 9 to 17, so half the users waited twice as long.
+client keeps its connections open: under 50 conversations one worker held 27 to 41 of the
+bench's 50 connections, and its users waited up to four times as long as the other's.
 `install_connections_shared_evenly` has each worker accept a connection only while no
 other live worker holds fewer (counts in memory the workers share), as nginx's
 `least_conn` does. A worker that waited `TAKE_ANYWAY_AFTER` for another to take a
@@ -242,26 +242,18 @@ class EvenAcceptor:
         return None
 
 
-@functools.cache
-def _counting_class(protocol: type) -> type:
+def _counting(protocol: type, shares: ConnectionShares, slot: int) -> type:
+    """Sanic's `protocol`, taking its connection off this worker's count when it closes."""
+
     class Counting(protocol):  # type: ignore[misc, valid-type]
         __slots__ = ()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            _COUNTED["shares"].connections[_COUNTED["slot"]] -= 1
+            shares.connections[slot] -= 1
             super().connection_lost(exc)
 
     Counting.__name__ = Counting.__qualname__ = f"Counting{protocol.__name__}"
     return Counting
-
-
-# This worker's shares and slot, for the counting protocol.
-_COUNTED: dict[str, Any] = {}
-
-
-def _counting(protocol: type, shares: ConnectionShares, slot: int) -> type:
-    _COUNTED.update(shares=shares, slot=slot)
-    return _counting_class(protocol)
 
 
 def install_connections_shared_evenly() -> None:
