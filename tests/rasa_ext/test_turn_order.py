@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from aiohttp import web
 from rasa.utils.endpoints import EndpointConfig
 
@@ -109,36 +110,22 @@ def test_calls_outside_a_message_are_not_held_back() -> None:
     assert asyncio.run(call()) == {"events": []}
 
 
-def test_a_message_that_gives_up_while_waiting_does_not_hold_up_the_others() -> None:
-    asyncio.run(_a_message_that_gives_up_while_waiting_does_not_hold_up_the_others())
+@pytest.mark.parametrize("its_turn_came", [False, True], ids=["while waiting", "as its turn came"])
+def test_a_message_that_gives_up_passes_its_turn_on(its_turn_came: bool) -> None:
+    async def run() -> bool:
+        order = OldestFirst()
+        await order.acquire(arrival=1.0)
+        given_up = asyncio.create_task(order.acquire(arrival=2.0))
+        later = asyncio.create_task(order.acquire(arrival=3.0))
+        await asyncio.sleep(0)
+        if its_turn_came:
+            order.release()  # the turn goes to `given_up`, cancelled before it runs
+        given_up.cancel()
+        await asyncio.gather(given_up, return_exceptions=True)
+        if not its_turn_came:
+            order.release()
+        await asyncio.wait_for(later, timeout=1)  # the later message goes on
+        order.release()
+        return order.held
 
-
-async def _a_message_that_gives_up_while_waiting_does_not_hold_up_the_others() -> None:
-    order = OldestFirst()
-    await order.acquire(arrival=1.0)
-    given_up = asyncio.create_task(order.acquire(arrival=2.0))
-    later = asyncio.create_task(order.acquire(arrival=3.0))
-    await asyncio.sleep(0)
-    given_up.cancel()
-    await asyncio.gather(given_up, return_exceptions=True)
-    order.release()
-    await asyncio.wait_for(later, timeout=1)
-    assert order.held
-
-
-def test_a_message_that_gives_up_just_as_its_turn_comes_passes_the_turn_on() -> None:
-    asyncio.run(_a_message_that_gives_up_just_as_its_turn_comes_passes_the_turn_on())
-
-
-async def _a_message_that_gives_up_just_as_its_turn_comes_passes_the_turn_on() -> None:
-    order = OldestFirst()
-    await order.acquire(arrival=1.0)
-    given_up = asyncio.create_task(order.acquire(arrival=2.0))
-    later = asyncio.create_task(order.acquire(arrival=3.0))
-    await asyncio.sleep(0)
-    order.release()  # the turn goes to `given_up`...
-    given_up.cancel()  # ...which is cancelled before it runs
-    await asyncio.gather(given_up, return_exceptions=True)
-    await asyncio.wait_for(later, timeout=1)
-    order.release()
-    assert not order.held
+    assert asyncio.run(run()) is False
